@@ -1,0 +1,3 @@
+#include "crib_shim.h"
+
+int crib_shim_version(void) { return 1; }

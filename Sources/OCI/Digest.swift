@@ -1,0 +1,122 @@
+import CCrypto
+import Foundation
+
+/// A content digest as the OCI image spec defines it ("Digests", `algorithm:encoded`).
+///
+/// Only sha256 is produced; sha512 is accepted when parsed so that foreign manifests decode,
+/// but crib verifies content against sha256 digests only.
+public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+    public enum Algorithm: String, Sendable, Codable {
+        case sha256
+        case sha512
+
+        var encodedLength: Int { self == .sha256 ? 64 : 128 }
+    }
+
+    public let algorithm: Algorithm
+    /// The lowercase hex encoding of the hash.
+    public let encoded: String
+
+    /// Parses `sha256:<64 lowercase hex>`; anything else throws with the offending text.
+    public init(parsing text: String) throws {
+        guard let colon = text.firstIndex(of: ":") else {
+            throw OCIError.invalidDigest(text, reason: "missing algorithm prefix")
+        }
+        guard let algorithm = Algorithm(rawValue: String(text[..<colon])) else {
+            throw OCIError.invalidDigest(text, reason: "unsupported algorithm")
+        }
+        let encoded = String(text[text.index(after: colon)...])
+        guard encoded.utf8.count == algorithm.encodedLength,
+            encoded.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) })
+        else {
+            throw OCIError.invalidDigest(text, reason: "expected \(algorithm.encodedLength) lowercase hex digits")
+        }
+        self.algorithm = algorithm
+        self.encoded = encoded
+    }
+
+    init(algorithm: Algorithm, encoded: String) {
+        self.algorithm = algorithm
+        self.encoded = encoded
+    }
+
+    public var description: String { "\(algorithm.rawValue):\(encoded)" }
+
+    /// The first 12 hex digits, as podman prints image ids.
+    public var shortID: String { String(encoded.prefix(12)) }
+
+    public static func < (lhs: Digest, rhs: Digest) -> Bool { lhs.description < rhs.description }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        try self.init(parsing: try container.decode(String.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+
+    /// The sha256 digest of `data`.
+    public static func sha256(_ data: some DataProtocol) -> Digest {
+        var hasher = SHA256Hasher()
+        hasher.update(data)
+        return hasher.finalize()
+    }
+}
+
+/// A streaming SHA-256 through OpenSSL's EVP interface.
+///
+/// A value type that owns its EVP context through a reference box, so copies share state;
+/// create one hasher per stream.
+public struct SHA256Hasher: @unchecked Sendable {
+    private final class Context {
+        let pointer: OpaquePointer
+
+        init() {
+            // EVP_MD_CTX_new only fails when memory is exhausted, and then nothing else can go on either.
+            guard let context = EVP_MD_CTX_new() else { preconditionFailure("EVP_MD_CTX_new: out of memory") }
+            EVP_DigestInit_ex(context, EVP_sha256(), nil)
+            pointer = context
+        }
+
+        deinit { EVP_MD_CTX_free(pointer) }
+    }
+
+    private let context = Context()
+    /// The number of bytes hashed so far.
+    public private(set) var count: Int64 = 0
+
+    public init() {}
+
+    public mutating func update(_ data: some DataProtocol) {
+        for region in data.regions {
+            region.withUnsafeBytes { update(UnsafeRawBufferPointer($0)) }
+        }
+    }
+
+    public mutating func update(_ buffer: UnsafeRawBufferPointer) {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+        EVP_DigestUpdate(context.pointer, base, buffer.count)
+        count += Int64(buffer.count)
+    }
+
+    /// Returns the digest of everything hashed; the hasher must not be used afterwards.
+    public func finalize() -> Digest {
+        var bytes = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        EVP_DigestFinal_ex(context.pointer, &bytes, &length)
+        return Digest(algorithm: .sha256, encoded: hexEncoded(bytes[..<Int(length)]))
+    }
+}
+
+func hexEncoded(_ bytes: some Collection<UInt8>) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out = [UInt8]()
+    out.reserveCapacity(bytes.count * 2)
+    for byte in bytes {
+        out.append(digits[Int(byte >> 4)])
+        out.append(digits[Int(byte & 0x0f)])
+    }
+    return String(decoding: out, as: UTF8.self)
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Sets up a Debian 12 machine (as root) and runs crib's whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+swift build
+# Integration tests run the built binary; they find it through CRIB_BINARY.
+export CRIB_BINARY="$PWD/.build/debug/crib"
+swift test "$@"
