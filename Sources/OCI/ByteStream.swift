@@ -1,0 +1,61 @@
+import Foundation
+
+/// A source of bytes read in chunks: a file, a blob verified while it is read, an HTTP body.
+///
+/// Layering reads layers through this protocol so that it never needs to know where a layer
+/// comes from, and the store can check the digest of everything it hands out.
+public protocol ByteSource: AnyObject {
+    /// Reads up to `buffer.count` bytes; returns 0 at the end of the stream.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+}
+
+/// A sink for bytes written in chunks: a blob being stored, a file, a network upload.
+public protocol ByteSink: AnyObject {
+    func write(_ buffer: UnsafeRawBufferPointer) throws
+}
+
+/// A file opened for reading, as a `ByteSource`.
+public final class FileSource: ByteSource {
+    public let path: String
+    private let descriptor: Int32
+
+    public init(path: String) throws {
+        self.path = path
+        descriptor = try checkSyscall("open", path: path) { open(path, O_RDONLY | O_CLOEXEC) }
+    }
+
+    deinit { close(descriptor) }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        try checkSyscall("read", path: path) { Foundation.read(descriptor, buffer.baseAddress, buffer.count) }
+    }
+}
+
+/// A file created for writing, as a `ByteSink`. Bytes reach the disk on `sync()`.
+public final class FileSink: ByteSink {
+    public let path: String
+    let descriptor: Int32
+
+    public init(path: String, mode: mode_t = 0o644) throws {
+        self.path = path
+        descriptor = try checkSyscall("create", path: path) {
+            open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        }
+    }
+
+    deinit { close(descriptor) }
+
+    public func write(_ buffer: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < buffer.count {
+            let written = try checkSyscall("write", path: path) {
+                Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+            }
+            offset += written
+        }
+    }
+
+    public func sync() throws {
+        try checkSyscall("fsync", path: path) { fsync(descriptor) }
+    }
+}
