@@ -8,7 +8,12 @@ enum Crib {
 
     /// Every command, in the order `crib --help` lists them.
     static let commands: [any Command.Type] = [
-        VersionCommand.self
+        ImagesCommand.self,
+        InspectCommand.self,
+        TagCommand.self,
+        RmiCommand.self,
+        PruneCommand.self,
+        VersionCommand.self,
     ]
 
     /// Runs `arguments` (without the program name) and returns the exit status.
