@@ -138,3 +138,41 @@ func readBytes(_ path: [UInt8]) throws -> [UInt8] {
         bytes += buffer[..<count]
     }
 }
+
+/// One tar entry for `makeTar`; python3's tarfile writes it exactly as given, `..` included.
+struct TarSpec: Codable, CustomStringConvertible {
+    var type: String  // file, dir, symlink, hardlink, char
+    var name: String
+    var data: String = ""
+    var target: String = ""
+
+    static func file(_ name: String, _ data: String = "data\n") -> TarSpec { TarSpec(type: "file", name: name, data: data) }
+    static func dir(_ name: String) -> TarSpec { TarSpec(type: "dir", name: name) }
+    static func symlink(_ name: String, to target: String) -> TarSpec { TarSpec(type: "symlink", name: name, target: target) }
+    static func hardlink(_ name: String, to target: String) -> TarSpec { TarSpec(type: "hardlink", name: name, target: target) }
+
+    var description: String { target.isEmpty ? "\(type) \(name)" : "\(type) \(name) -> \(target)" }
+}
+
+/// Writes a PAX tar of `entries` to `path` with python3's tarfile.
+func makeTar(_ entries: [TarSpec], at path: String) throws {
+    let json = String(decoding: try JSONEncoder().encode(entries), as: UTF8.self)
+    let script = """
+        import io, json, sys, tarfile
+        with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as tar:
+            for spec in json.loads(sys.argv[2]):
+                info = tarfile.TarInfo(spec["name"])
+                info.mtime = 1000000000
+                data = spec["data"].encode()
+                if spec["type"] == "file":
+                    info.size = len(data)
+                    info.mode = 0o644
+                    tar.addfile(info, io.BytesIO(data))
+                    continue
+                info.type = {"dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE, "hardlink": tarfile.LNKTYPE}[spec["type"]]
+                info.mode = 0o755
+                info.linkname = spec["target"]
+                tar.addfile(info)
+        """
+    try shell("python3 -c '\(script.replacingOccurrences(of: "'", with: "'\\''"))' \(path) '\(json.replacingOccurrences(of: "'", with: "'\\''"))'")
+}
