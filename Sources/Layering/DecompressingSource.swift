@@ -20,7 +20,7 @@ public final class DecompressingSource: ByteSource {
     private var inFrame = false
     private var hasher = SHA256Hasher()
     /// The compression found in the first bytes; known after the first read.
-    public private(set) var compression: Compression = .none
+    public private(set) var compression: LayerCompression = .none
 
     public init(source: ByteSource) {
         self.source = source

@@ -39,7 +39,7 @@ public final class LayerUnpacker {
     /// What one layer did to the directory.
     public struct Report: Sendable {
         public var diffID: Digest
-        public var compression: Compression
+        public var compression: LayerCompression
         public var entries: Int
         /// Device nodes the unpacking user may not create, by path in the layer.
         public var skippedDevices: [String]

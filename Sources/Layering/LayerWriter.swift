@@ -9,7 +9,7 @@ import OCI
 /// compression holds at most two batches of blocks.
 public final class LayerWriter {
     public struct Options: Sendable {
-        public var compression: Compression
+        public var compression: LayerCompression
         /// The compression level; nil selects 6 for gzip and 3 for zstd.
         public var level: Int?
         public var gzipEngine: GzipEngine
@@ -19,7 +19,7 @@ public final class LayerWriter {
         public var threads: Int
 
         public init(
-            compression: Compression = .gzip, level: Int? = nil, gzipEngine: GzipEngine = .libdeflate,
+            compression: LayerCompression = .gzip, level: Int? = nil, gzipEngine: GzipEngine = .libdeflate,
             timestamp: Int64? = nil, threads: Int = ProcessInfo.processInfo.activeProcessorCount
         ) {
             self.compression = compression
@@ -41,8 +41,8 @@ public final class LayerWriter {
         public var diffID: Digest
         public var digest: Digest
         public var size: Int64
-        public var compression: Compression
-        public var mediaType: String { compression.mediaType }
+        public var compression: LayerCompression
+        public var mediaType: MediaType { compression.ociMediaType }
     }
 
     private struct FileID: Hashable {

@@ -40,12 +40,12 @@ func makeEveryEntryTree(at root: String) throws {
 
 @Suite("layer round trip")
 struct LayerRoundTripTests {
-    static let settings: [(Compression, LayerWriter.GzipEngine)] = [
+    static let settings: [(LayerCompression, LayerWriter.GzipEngine)] = [
         (.gzip, .libdeflate), (.gzip, .zlib), (.zstd, .libdeflate), (.none, .libdeflate),
     ]
 
     @Test("every entry type survives pack and unpack", arguments: settings)
-    func everyEntryType(compression: Compression, engine: LayerWriter.GzipEngine) throws {
+    func everyEntryType(compression: LayerCompression, engine: LayerWriter.GzipEngine) throws {
         try requireRoot()
         try requireTools("setcap", "setfattr", "getcap")
         let work = try TemporaryDirectory("roundtrip")
@@ -72,7 +72,7 @@ struct LayerRoundTripTests {
     }
 
     @Test("system tools read the compressed stream", arguments: settings)
-    func systemToolsRead(compression: Compression, engine: LayerWriter.GzipEngine) throws {
+    func systemToolsRead(compression: LayerCompression, engine: LayerWriter.GzipEngine) throws {
         let work = try TemporaryDirectory("tools")
         defer { work.remove() }
         try shell("mkdir -p \(work.sub("source")) && cd \(work.sub("source")) && seq 1 2000000 > numbers && head -c 5000000 /dev/urandom > random")
@@ -94,7 +94,7 @@ struct LayerRoundTripTests {
         try makeEveryEntryTree(at: work.sub("source"))
         let timestamp: Int64 = 1_000_000_000
 
-        for compression in [Compression.gzip, .zstd] {
+        for compression in [LayerCompression.gzip, .zstd] {
             for engine in [LayerWriter.GzipEngine.zlib, .libdeflate] {
                 let first = try pack(
                     work.sub("source"), into: work.sub("one"),
