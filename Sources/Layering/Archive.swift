@@ -152,8 +152,14 @@ final class ArchiveReader {
     private let source: ByteSource
     private var buffer: UnsafeMutableRawBufferPointer
     private var sourceError: (any Error)?
+    private var sourceEnded = false
+    private var currentSize: Int64 = 0
     /// The name given in messages, such as the layer's digest.
     let name: String
+    /// True when the stream ended right after the data of its last entry, without the
+    /// padding and end-of-archive marker. umoci 0.4.7's `insert` writes such layers, and Go's
+    /// archive/tar (docker, containerd, umoci) reads them as complete.
+    private(set) var endedWithoutMarker = false
 
     init(source: ByteSource, name: String) throws {
         guard let archive = archive_read_new() else {
@@ -181,6 +187,7 @@ final class ArchiveReader {
     private func fill(_ output: UnsafeMutablePointer<UnsafeRawPointer?>?) -> Int {
         do {
             let count = try source.read(into: buffer)
+            if count == 0 { sourceEnded = true }
             output?.pointee = UnsafeRawPointer(buffer.baseAddress)
             return count
         } catch {
@@ -200,6 +207,7 @@ final class ArchiveReader {
 
     /// Reads the next header, or returns nil at the end of the archive.
     func nextEntry() throws -> LayerEntry? {
+        if endedWithoutMarker { return nil }
         var pointer: OpaquePointer?
         var status: Int32 = ARCHIVE_OK
         try rethrowingSourceError {
@@ -252,6 +260,7 @@ final class ArchiveReader {
             }
         }
 
+        if case .regular(let size) = kind { currentSize = size } else { currentSize = 0 }
         return LayerEntry(
             path: path, kind: kind, mode: UInt32(archive_entry_perm(entry)) & 0o7777,
             uid: UInt32(truncatingIfNeeded: archive_entry_uid(entry)),
@@ -262,6 +271,7 @@ final class ArchiveReader {
     /// Calls `body` with each data block of the current entry and its offset in the file;
     /// offsets skip the holes of sparse entries.
     func readData(_ body: (UnsafeRawBufferPointer, Int64) throws -> Void) throws {
+        var end: Int64 = 0
         while true {
             var block: UnsafeRawPointer?
             var size = 0
@@ -269,10 +279,16 @@ final class ArchiveReader {
             var status: Int32 = ARCHIVE_OK
             try rethrowingSourceError {
                 status = archive_read_data_block(archive, &block, &size, &offset)
+                if status < ARCHIVE_WARN && sourceEnded && sourceError == nil && end >= currentSize {
+                    // All the data arrived; only the padding after it is missing.
+                    endedWithoutMarker = true
+                    status = ARCHIVE_EOF
+                }
                 if status != ARCHIVE_EOF { try check(status, archive, "read tar data from", object: name) }
             }
             if status == ARCHIVE_EOF { return }
             try body(UnsafeRawBufferPointer(start: block, count: size), offset)
+            end = max(end, offset + Int64(size))
         }
     }
 }

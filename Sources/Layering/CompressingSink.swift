@@ -19,3 +19,18 @@ final class PassthroughSink: CompressingSink {
 
     func finish() throws {}
 }
+
+extension LayerWriter.Options {
+    /// The sink that compresses into `output` as these options say.
+    func makeCompressor(output: ByteSink) throws -> CompressingSink {
+        switch compression {
+        case .none:
+            return PassthroughSink(output: output)
+        case .gzip:
+            let engine: ParallelGzipSink.Engine = gzipEngine == .zlib ? .zlib : .libdeflate
+            return ParallelGzipSink(output: output, level: level ?? 6, engine: engine, threads: threads)
+        case .zstd:
+            return try ZstdSink(output: output, level: level ?? 3, threads: threads)
+        }
+    }
+}

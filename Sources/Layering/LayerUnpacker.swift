@@ -91,6 +91,9 @@ public final class LayerUnpacker {
             report.entries += 1
             try applyEntry(entry, reader: reader)
         }
+        if reader.endedWithoutMarker {
+            report.warnings.append("layer \(name) ends without the tar end-of-archive marker")
+        }
         // The end-of-archive marker may be followed by padding the tar reader never asked for;
         // the diffID covers the whole stream.
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)

@@ -30,7 +30,8 @@ public final class LayerWriter {
         }
     }
 
-    /// The gzip implementation; see `ParallelGzipSink.Engine`.
+    /// The gzip implementation; see `ParallelGzipSink.Engine`. libdeflate is the default
+    /// because it compresses about twice as fast as zlib at the same level and ratio.
     public enum GzipEngine: String, Sendable {
         case zlib
         case libdeflate
@@ -64,15 +65,7 @@ public final class LayerWriter {
         self.options = options
         self.log = log
         blob = DigestingSink(output: sink)
-        switch options.compression {
-        case .none:
-            compressor = PassthroughSink(output: blob)
-        case .gzip:
-            let engine: ParallelGzipSink.Engine = options.gzipEngine == .zlib ? .zlib : .libdeflate
-            compressor = ParallelGzipSink(output: blob, level: options.level ?? 6, engine: engine, threads: options.threads)
-        case .zstd:
-            compressor = try ZstdSink(output: blob, level: options.level ?? 3, threads: options.threads)
-        }
+        compressor = try options.makeCompressor(output: blob)
         tar = DigestingSink(output: compressor)
         archive = try ArchiveWriter(sink: tar)
         buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
