@@ -81,7 +81,9 @@ public final class LayerUnpacker {
     ///     Its entries are already applied then, so callers unpack into a staging directory.
     public func apply(_ source: ByteSource, name: String, expectedDiffID: Digest? = nil) throws -> Report {
         let stream = DecompressingSource(source: source)
-        let reader = try ArchiveReader(source: stream, name: name)
+        // Decompression and hashing run on their own thread, ahead of the file writes.
+        let readAhead = ReadAheadSource(source: stream)
+        let reader = try ArchiveReader(source: readAhead, name: name)
         report = Report(diffID: Digest.sha256([UInt8]()), compression: .none, entries: 0, skippedDevices: [], warnings: [])
         created.removeAll()
         deferred.removeAll()
@@ -98,7 +100,7 @@ public final class LayerUnpacker {
         // the diffID covers the whole stream.
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
         defer { scratch.deallocate() }
-        while try stream.read(into: scratch) > 0 {}
+        while try readAhead.read(into: scratch) > 0 {}
         try finishDirectories()
 
         report.diffID = stream.diffID()

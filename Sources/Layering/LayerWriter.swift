@@ -10,7 +10,7 @@ import OCI
 public final class LayerWriter {
     public struct Options: Sendable {
         public var compression: LayerCompression
-        /// The compression level; nil selects 6 for gzip and 3 for zstd.
+        /// The compression level; nil selects 5 for gzip through libdeflate, 6 through zlib, and 3 for zstd.
         public var level: Int?
         public var gzipEngine: GzipEngine
         /// Seconds since the epoch (`SOURCE_DATE_EPOCH`): every later mtime is clamped to it.

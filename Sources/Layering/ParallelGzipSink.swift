@@ -4,9 +4,9 @@ import OCI
 /// Gzip compression on all cores, with output bytes that depend only on the input, the
 /// level and the engine, never on thread timing or the number of cores.
 ///
-/// The input is cut into blocks of `blockSize` bytes at fixed offsets, a batch of blocks is
-/// compressed concurrently while the caller fills the next batch, and the results are
-/// written in input order. At most two batches are held, so memory stays bounded.
+/// The input is cut into blocks of `blockSize` bytes at fixed offsets. Each full block is
+/// compressed on a Dispatch worker as soon as it is filled, and the results are written in
+/// input order. At most `2 × threads + 2` blocks are in flight, so memory stays bounded.
 final class ParallelGzipSink: CompressingSink {
     /// How each block is compressed.
     enum Engine: String, Sendable {
@@ -23,66 +23,62 @@ final class ParallelGzipSink: CompressingSink {
     static let blockSize = 1 << 20
     private static let dictionarySize = 32 << 10
 
-    private final class Batch {
-        let group = DispatchGroup()
-        let lock = NSLock()
-        var outputs: [[UInt8]]
-        var checksums: [UInt]
-        var lengths: [Int]
+    /// One block: its input, and once `done` is signalled, its output or error.
+    private final class Job: @unchecked Sendable {
+        let input: UnsafeMutableRawBufferPointer
+        var length = 0
+        var dictionary = [UInt8]()
+        var output = [UInt8]()
+        var checksum: UInt = 0
         var error: (any Error)?
+        let done = DispatchSemaphore(value: 0)
 
-        init(count: Int) {
-            outputs = Array(repeating: [], count: count)
-            checksums = Array(repeating: 0, count: count)
-            lengths = Array(repeating: 0, count: count)
+        init() {
+            input = UnsafeMutableRawBufferPointer.allocate(byteCount: ParallelGzipSink.blockSize, alignment: 16)
         }
+
+        deinit { input.deallocate() }
     }
 
     private let output: ByteSink
     private let level: Int32
     private let engine: Engine
-    private let batchSize: Int
-    private var block: [UInt8]
-    private var filled: [[UInt8]] = []
-    /// The last 32 KiB of input before the batch being filled.
-    private var dictionary: [UInt8] = []
-    private var running: Batch?
+    private let maximumInFlight: Int
+    private var filling = Job()
+    private var inFlight = [Job]()
+    /// The last 32 KiB of input before the block being filled.
+    private var dictionary = [UInt8]()
     private var checksum: UInt = 0
     private var inputLength: UInt64 = 0
+    private var submittedLength: UInt64 = 0
     private var wroteHeader = false
 
     init(output: ByteSink, level: Int, engine: Engine, threads: Int) {
         self.output = output
         self.level = Int32(level)
         self.engine = engine
-        batchSize = max(2, min(threads, 16))
-        block = []
-        block.reserveCapacity(Self.blockSize)
+        maximumInFlight = 2 * max(1, threads) + 2
     }
 
     func write(_ buffer: UnsafeRawBufferPointer) throws {
-        var rest = buffer[...]
-        while !rest.isEmpty {
-            let take = min(rest.count, Self.blockSize - block.count)
-            block.append(contentsOf: rest.prefix(take))
-            rest = rest.dropFirst(take)
-            if block.count == Self.blockSize {
-                filled.append(block)
-                block = []
-                block.reserveCapacity(Self.blockSize)
-                if filled.count == batchSize { try launch(endsStream: false) }
-            }
+        var offset = 0
+        while offset < buffer.count {
+            let take = min(buffer.count - offset, Self.blockSize - filling.length)
+            UnsafeMutableRawBufferPointer(rebasing: filling.input[filling.length..<filling.length + take])
+                .copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + take]))
+            filling.length += take
+            offset += take
+            if filling.length == Self.blockSize { try submit(isLast: false) }
         }
     }
 
     func finish() throws {
-        // The zlib engine always ends with a final block, even an empty one, to set the final bit.
-        if !block.isEmpty || engine == .zlib || (filled.isEmpty && inputLength == 0 && running == nil) {
-            filled.append(block)
-            block = []
+        // The zlib engine always ends with a final block, even an empty one, to set the final
+        // bit; libdeflate needs one member for an empty stream and none after a full block.
+        if filling.length > 0 || engine == .zlib || submittedLength == 0 {
+            try submit(isLast: true)
         }
-        if !filled.isEmpty { try launch(endsStream: true) }
-        try drain()
+        while !inFlight.isEmpty { try writeOldest() }
         if engine == .zlib {
             try writeHeaderIfNeeded()
             var trailer = [UInt8]()
@@ -92,63 +88,60 @@ final class ParallelGzipSink: CompressingSink {
         }
     }
 
-    private func launch(endsStream: Bool) throws {
-        try drain()
-        let blocks = filled
-        filled = []
-        let before = dictionary
-        var tail = dictionary + (blocks.last ?? [])
-        if blocks.count > 1, tail.count < Self.dictionarySize { tail = blocks[blocks.count - 2] + tail }
-        dictionary = Array(tail.suffix(Self.dictionarySize))
+    private func submit(isLast: Bool) throws {
+        let job = filling
+        filling = Job()
+        submittedLength += UInt64(job.length)
+        if engine == .zlib {
+            job.dictionary = dictionary
+            let block = UnsafeRawBufferPointer(rebasing: job.input[..<job.length])
+            dictionary = Array((dictionary + block.suffix(Self.dictionarySize)).suffix(Self.dictionarySize))
+        }
 
-        let batch = Batch(count: blocks.count)
         let level = level
         let engine = engine
-        DispatchQueue.global().async(group: batch.group) {
-            DispatchQueue.concurrentPerform(iterations: blocks.count) { index in
-                do {
-                    let isLast = endsStream && index == blocks.count - 1
-                    let (compressed, crc) = try blocks[index].withUnsafeBytes { input -> ([UInt8], UInt) in
-                        switch engine {
-                        case .libdeflate:
-                            return (try Libdeflate.gzipMember(input, level: level), 0)
-                        case .zlib:
-                            let previous = index == 0 ? before : Array(blocks[index - 1].suffix(Self.dictionarySize))
-                            let deflated = try previous.withUnsafeBytes {
-                                try Zlib.deflateBlock(input, dictionary: $0, level: level, isLast: isLast)
-                            }
-                            return (deflated, Zlib.crc32(input))
-                        }
+        DispatchQueue.global().async {
+            let input = UnsafeRawBufferPointer(rebasing: job.input[..<job.length])
+            do {
+                switch engine {
+                case .libdeflate:
+                    job.output = try Libdeflate.gzipMember(input, level: level)
+                case .zlib:
+                    job.output = try job.dictionary.withUnsafeBytes {
+                        try Zlib.deflateBlock(input, dictionary: $0, level: level, isLast: isLast)
                     }
-                    batch.lock.lock()
-                    batch.outputs[index] = compressed
-                    batch.checksums[index] = crc
-                    batch.lengths[index] = blocks[index].count
-                    batch.lock.unlock()
-                } catch {
-                    batch.lock.lock()
-                    if batch.error == nil { batch.error = error }
-                    batch.lock.unlock()
+                    job.checksum = Zlib.crc32(input)
                 }
+            } catch {
+                job.error = error
+            }
+            job.done.signal()
+        }
+        inFlight.append(job)
+
+        // Write whatever finished, in order, and wait only when too many blocks are held.
+        while let oldest = inFlight.first {
+            if inFlight.count > maximumInFlight {
+                try writeOldest()
+            } else if oldest.done.wait(timeout: .now()) == .success {
+                oldest.done.signal()
+                try writeOldest()
+            } else {
+                break
             }
         }
-        running = batch
     }
 
-    /// Waits for the running batch and writes its output in input order.
-    private func drain() throws {
-        guard let batch = running else { return }
-        running = nil
-        batch.group.wait()
-        if let error = batch.error { throw error }
+    private func writeOldest() throws {
+        let job = inFlight.removeFirst()
+        job.done.wait()
+        if let error = job.error { throw error }
         try writeHeaderIfNeeded()
-        for index in batch.outputs.indices {
-            if engine == .zlib {
-                checksum = Zlib.combine(checksum, batch.checksums[index], secondLength: batch.lengths[index])
-            }
-            inputLength += UInt64(batch.lengths[index])
-            try batch.outputs[index].withUnsafeBytes { try output.write($0) }
+        if engine == .zlib {
+            checksum = Zlib.combine(checksum, job.checksum, secondLength: job.length)
         }
+        inputLength += UInt64(job.length)
+        try job.output.withUnsafeBytes { try output.write($0) }
     }
 
     private func writeHeaderIfNeeded() throws {

@@ -10,6 +10,7 @@ enum Crib {
     static let commands: [any Command.Type] = [
         VersionCommand.self,
         ImportCommand.self,
+        UnpackCommand.self,
     ]
 
     /// Runs `arguments` (without the program name) and returns the exit status.

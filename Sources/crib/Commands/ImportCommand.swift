@@ -11,6 +11,7 @@ struct ImportCommand: Command {
         .repeated("change", short: "c", "INSTRUCTION", help: "apply a Dockerfile ENV, CMD, ENTRYPOINT, USER, WORKDIR, EXPOSE or LABEL to the config"),
         .value("message", short: "m", "TEXT", help: "set the history comment of the layer"),
         .value("compression", "FORMAT", help: "compress the layer with gzip (default), zstd or none"),
+        .value("compression-level", "LEVEL", help: "gzip level 1-12 (default 5) or zstd level 1-19 (default 3)"),
         .value("timestamp", "SECONDS", help: "clamp file times to SECONDS since the epoch and use it as the creation time (default: SOURCE_DATE_EPOCH)"),
     ]
 
@@ -19,6 +20,7 @@ struct ImportCommand: Command {
     let changes: [ConfigChange]
     let message: String?
     let compression: LayerCompression
+    let level: Int?
     let timestamp: Int64?
     let global: GlobalOptions
 
@@ -33,6 +35,15 @@ struct ImportCommand: Command {
             throw UsageError("invalid --compression \"\(format)\": use gzip, zstd or none", command: Self.name)
         }
         self.compression = compression
+        if let text = arguments.value("compression-level") {
+            let range = compression == .zstd ? 1...19 : 1...12
+            guard let value = Int(text), range.contains(value) else {
+                throw UsageError("invalid --compression-level \"\(text)\": expected \(range.lowerBound) to \(range.upperBound)", command: Self.name)
+            }
+            level = value
+        } else {
+            level = nil
+        }
         let timestampText = arguments.value("timestamp") ?? ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"]
         if let timestampText, !timestampText.isEmpty {
             guard let value = Int64(timestampText), value >= 0 else {
@@ -53,7 +64,7 @@ struct ImportCommand: Command {
         for change in changes { try change.apply(to: &containerConfig) }
 
         let store = try ContentStore(root: global.root, log: global.log)
-        let options = LayerWriter.Options(compression: compression, timestamp: timestamp)
+        let options = LayerWriter.Options(compression: compression, level: level, timestamp: timestamp)
 
         let blob = try store.beginBlob()
         let result: LayerWriter.Result
