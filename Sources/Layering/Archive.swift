@@ -32,7 +32,7 @@ final class ArchiveWriter {
     private let archive: OpaquePointer
     private let entry: OpaquePointer
     private let sink: ByteSink
-    /// The sink's error, kept because libarchive only sees that the write callback failed.
+    /// The sink's error, kept because libarchive only learns that the write callback failed.
     private var sinkError: (any Error)?
     private var isOpen = false
 
@@ -146,7 +146,7 @@ final class ArchiveWriter {
     }
 }
 
-/// A tar reader over a `ByteSource` that holds an uncompressed tar stream.
+/// A tar reader over a `ByteSource` of an uncompressed tar stream.
 final class ArchiveReader {
     private let archive: OpaquePointer
     private let source: ByteSource

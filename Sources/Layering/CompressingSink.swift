@@ -21,7 +21,7 @@ final class PassthroughSink: CompressingSink {
 }
 
 extension LayerWriter.Options {
-    /// The sink that compresses into `output` as these options say.
+    /// Creates the sink that compresses into `output` with this compression and level.
     func makeCompressor(output: ByteSink) throws -> CompressingSink {
         switch compression {
         case .none:

@@ -32,7 +32,7 @@ public final class DecompressingSource: ByteSource {
     /// The number of uncompressed bytes returned so far.
     public var uncompressedSize: Int64 { hasher.count }
 
-    /// The SHA-256 of the uncompressed stream; valid once `read` returned 0.
+    /// Returns the SHA-256 of the uncompressed stream, which is complete once `read` returned 0.
     public func diffID() -> Digest { hasher.finalize() }
 
     private func refill() throws {

@@ -10,10 +10,9 @@ enum FileCapability {
     /// Returns the capability in the revision 2 form that every host can apply.
     ///
     /// A capability set inside a user namespace is stored as revision 3, which adds the
-    /// namespace's root uid; the kernel then honours it only in that namespace. Docker and
-    /// containers/storage write the revision 2 form into layers, and so does crib; the kernel
-    /// turns it back into revision 3 when a user namespace unpacks it. Other values are
-    /// returned unchanged.
+    /// namespace's root uid, and the kernel then honours it only in that namespace. Layers
+    /// carry the revision 2 form, which the kernel turns back into revision 3 when a process
+    /// in a user namespace writes it. Other values are returned unchanged.
     static func portable(_ value: [UInt8]) -> [UInt8] {
         guard value.count == 24 else { return value }
         let magic = UInt32(value[0]) | UInt32(value[1]) << 8 | UInt32(value[2]) << 16 | UInt32(value[3]) << 24

@@ -19,7 +19,7 @@ public final class LayerCache {
         self.log = log
     }
 
-    /// The directory of the layer with `diffID`, whether or not it is unpacked yet.
+    /// Returns the directory of the layer with `diffID`, whether or not it is unpacked yet.
     public func directory(for diffID: Digest) -> String {
         root.layers + "/" + diffID.encoded
     }

@@ -5,7 +5,7 @@ import OCI
 /// Applies layers to a directory: OCI whiteouts, hardlinks, xattrs and ownership, with every
 /// path resolved inside the directory by `RootedDirectory`.
 public final class LayerUnpacker {
-    /// How whiteouts land in the directory.
+    /// The form whiteouts take in the directory.
     public enum Format: Sendable, Equatable {
         /// Whiteouts delete what the layers below put there: the directory is the final tree.
         case flattened
@@ -15,7 +15,7 @@ public final class LayerUnpacker {
         case overlay(xattrPrefix: String)
     }
 
-    /// What happens to the owner and group of each entry.
+    /// The treatment of each entry's owner and group.
     public enum Ownership: Sendable, Equatable {
         /// chown to the entry's uid and gid (needs CAP_CHOWN).
         case apply
@@ -36,7 +36,7 @@ public final class LayerUnpacker {
         }
     }
 
-    /// What one layer did to the directory.
+    /// The outcome of applying one layer.
     public struct Report: Sendable {
         public var diffID: Digest
         public var compression: LayerCompression
@@ -155,8 +155,8 @@ public final class LayerUnpacker {
             try createHardlink(entry, target: target, parent: parent, name: name)
         case .characterDevice(let major, let minor), .blockDevice(let major, let minor):
             let type: mode_t = entry.kind == .characterDevice(major: major, minor: minor) ? 0o020000 : 0o060000
-            let made = TreeWalker.withPath(name) { mknodat(parent, $0, type | mode_t(entry.mode & 0o777), crib_makedev(major, minor)) }
-            if made != 0 {
+            let mknodStatus = TreeWalker.withPath(name) { mknodat(parent, $0, type | mode_t(entry.mode & 0o777), crib_makedev(major, minor)) }
+            if mknodStatus != 0 {
                 guard errno == EPERM else { throw LayeringError.io(SystemError("create device node", path: display), entry: display) }
                 report.skippedDevices.append(display)
                 log.log(.warning, "skipped device node \(display) (\(major):\(minor)): creating device nodes needs CAP_MKNOD")
@@ -288,22 +288,31 @@ public final class LayerUnpacker {
     private func applyOwnership(_ entry: LayerEntry, parent: Int32, name: [UInt8], descriptor: Int32?) throws {
         switch options.ownership {
         case .apply:
-            try check("chown", entry) {
-                TreeWalker.withPath(name) { fchownat(parent, $0, entry.uid, entry.gid, AT_SYMLINK_NOFOLLOW) }
+            let status = TreeWalker.withPath(name) { fchownat(parent, $0, entry.uid, entry.gid, AT_SYMLINK_NOFOLLOW) }
+            guard status != 0 else { return }
+            // EPERM without CAP_CHOWN, EINVAL for an id the user namespace does not map: such an
+            // unpack keeps the ownership as an unprivileged one does.
+            guard errno == EPERM || errno == EINVAL else {
+                throw LayeringError.io(SystemError("chown", path: entry.displayPath), entry: entry.displayPath)
             }
+            try recordOwnership(entry, descriptor: descriptor)
         case .record:
             guard entry.uid != userID || entry.gid != groupID else { return }
-            guard let descriptor else {
-                // NOTE: the kernel allows user.* xattrs only on regular files and directories, so
-                // a symlink or device keeps the unpacking user's ownership in a later layer.
-                report.warnings.append("\(entry.displayPath): owner \(entry.uid):\(entry.gid) not kept on a \(kindName(entry.kind))")
-                return
-            }
-            let value = OwnershipRecord(uid: entry.uid, gid: entry.gid, mode: entry.mode).encoded
-            let status = value.withUnsafeBytes { fsetxattr(descriptor, OwnershipRecord.attributeName, $0.baseAddress, $0.count, 0) }
-            guard status == 0 else {
-                throw LayeringError.io(SystemError("set \(OwnershipRecord.attributeName) on", path: entry.displayPath), entry: entry.displayPath)
-            }
+            try recordOwnership(entry, descriptor: descriptor)
+        }
+    }
+
+    private func recordOwnership(_ entry: LayerEntry, descriptor: Int32?) throws {
+        guard let descriptor else {
+            // NOTE: the kernel allows user.* xattrs only on regular files and directories, so
+            // a symlink or device keeps the unpacking user's ownership in a later layer.
+            report.warnings.append("\(entry.displayPath): owner \(entry.uid):\(entry.gid) not kept on a \(kindName(entry.kind))")
+            return
+        }
+        let value = OwnershipRecord(uid: entry.uid, gid: entry.gid, mode: entry.mode).encoded
+        let status = value.withUnsafeBytes { fsetxattr(descriptor, OwnershipRecord.attributeName, $0.baseAddress, $0.count, 0) }
+        guard status == 0 else {
+            throw LayeringError.io(SystemError("set \(OwnershipRecord.attributeName) on", path: entry.displayPath), entry: entry.displayPath)
         }
     }
 

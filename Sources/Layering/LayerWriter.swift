@@ -37,7 +37,7 @@ public final class LayerWriter {
         case libdeflate
     }
 
-    /// What a finished layer is: its digests, size and media type.
+    /// The digests, size and media type of a finished layer.
     public struct Result: Sendable, Equatable {
         public var diffID: Digest
         public var digest: Digest

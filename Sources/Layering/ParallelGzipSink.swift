@@ -8,11 +8,11 @@ import OCI
 /// compressed on a Dispatch worker as soon as it is filled, and the results are written in
 /// input order. At most `2 × threads + 2` blocks are in flight, so memory stays bounded.
 final class ParallelGzipSink: CompressingSink {
-    /// How each block is compressed.
+    /// The library and stream layout used for each block.
     enum Engine: String, Sendable {
-        /// One gzip member in the style of pigz: every block is raw deflate primed with the
-        /// 32 KiB of input before it and ends with a sync flush, the last one with the final
-        /// bit, and the CRC-32s are combined for the trailer.
+        /// One gzip member in the style of pigz. Every block is raw deflate primed with the
+        /// 32 KiB of input before it and ends with a sync flush, except the last, which sets the
+        /// final bit. The CRC-32s of the blocks are combined for the trailer.
         case zlib
         /// One gzip member per block through libdeflate. libdeflate cannot take a dictionary
         /// or flush, so blocks cannot share one deflate stream; RFC 1952 readers (zlib,
@@ -73,8 +73,8 @@ final class ParallelGzipSink: CompressingSink {
     }
 
     func finish() throws {
-        // The zlib engine always ends with a final block, even an empty one, to set the final
-        // bit; libdeflate needs one member for an empty stream and none after a full block.
+        // The zlib engine always ends with a final block, even an empty one, because only it
+        // can set the final bit. libdeflate needs one member for an empty stream and none after a full block.
         if filling.length > 0 || engine == .zlib || submittedLength == 0 {
             try submit(isLast: true)
         }

@@ -19,8 +19,8 @@ final class ReadAheadSource: ByteSource {
         deinit { bytes.deallocate() }
     }
 
-    /// What the background thread shares with the reader; the thread holds this, not the
-    /// reader, so that dropping the reader cancels the thread.
+    /// The buffers and flags shared with the background thread. The thread keeps a reference
+    /// to this state and not to the reader, so that dropping the reader cancels the thread.
     private final class State: @unchecked Sendable {
         let condition = NSCondition()
         var filled = [Chunk]()

@@ -55,7 +55,7 @@ final class RootedDirectory {
                 crib_openat2(self.descriptor, $0, UInt64(flags | O_CLOEXEC), UInt64(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS))
             }
             if descriptor >= 0 { return descriptor }
-            // EAGAIN: a rename elsewhere in the tree raced with the lookup; the kernel asks for a retry.
+            // EAGAIN means a rename elsewhere in the tree raced with the lookup, and the kernel requests a retry.
             if errno == EINTR || errno == EAGAIN { continue }
             throw SystemError("open", path: path + "/" + TreeWalker.display(relative))
         }
@@ -76,8 +76,8 @@ final class RootedDirectory {
                 if let existing = try? open(prefix, flags: openPathOnly | O_DIRECTORY) {
                     next = existing
                 } else {
-                    let made = TreeWalker.withPath(components[depth]) { mkdirat(parent, $0, 0o755) }
-                    if made != 0 && errno != EEXIST {
+                    let mkdirStatus = TreeWalker.withPath(components[depth]) { mkdirat(parent, $0, 0o755) }
+                    if mkdirStatus != 0 && errno != EEXIST {
                         throw SystemError("create directory", path: path + "/" + TreeWalker.display(Self.join(prefix)))
                     }
                     next = try open(prefix, flags: openPathOnly | O_DIRECTORY)

@@ -2,8 +2,8 @@ import OCI
 
 /// Layers made from an existing tar file, as `crib import` takes them.
 public enum TarballLayer {
-    /// Copies the tar stream in `source` (plain, gzip or zstd) into `sink` compressed as
-    /// `options` say, and returns the layer's digests and size.
+    /// Copies the tar stream in `source` (plain, gzip or zstd) into `sink`, compressed with the
+    /// compression and level of `options`, and returns the layer's digests and size.
     ///
     /// The stream is read as tar while it is copied, so a file that is not a tar archive, or
     /// an entry whose path climbs above the root, fails with the entry named. The tar bytes

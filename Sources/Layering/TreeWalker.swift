@@ -9,7 +9,7 @@ import OCI
 /// context or an overlay upper directory, never a layer being unpacked.
 enum TreeWalker {
     /// Calls `visit` with the path relative to `root`, the absolute path and the lstat of
-    /// every entry below `root`; for a directory, `visit` returns whether to descend into it.
+    /// every entry below `root`. For a directory, `visit` returns whether to descend into it.
     static func walk(
         root: String, _ visit: (_ relative: [UInt8], _ absolute: [UInt8], _ status: stat) throws -> Bool
     ) throws {
@@ -32,7 +32,7 @@ enum TreeWalker {
         }
     }
 
-    /// The names in a directory, without `.` and `..`, sorted by byte value.
+    /// Returns the names in a directory, without `.` and `..`, sorted by byte value.
     static func sortedNames(in directory: [UInt8]) throws -> [[UInt8]] {
         guard let stream = withPath(directory, { opendir($0) }) else {
             throw SystemError("open directory", path: display(directory))
@@ -61,7 +61,7 @@ enum TreeWalker {
         return status
     }
 
-    /// The extended attributes of `path` (not following a symlink), sorted by name.
+    /// Returns the extended attributes of `path` (not following a symlink), sorted by name.
     static func extendedAttributes(of path: [UInt8]) throws -> [LayerEntry.ExtendedAttribute] {
         var size = withPath(path) { llistxattr($0, nil, 0) }
         if size < 0 {

@@ -15,7 +15,7 @@ enum Zlib {
         return CZlib.crc32(crc, base.assumingMemoryBound(to: UInt8.self), uInt(buffer.count))
     }
 
-    /// The CRC-32 of two concatenated blocks from the CRC-32 of each.
+    /// Combines the CRC-32s of two blocks into the CRC-32 of their concatenation.
     static func combine(_ first: UInt, _ second: UInt, secondLength: Int) -> UInt {
         crc32_combine(first, second, Int(secondLength))
     }

@@ -24,11 +24,11 @@ final class ZstdSink: CompressingSink {
         self.output = output
         buffer = [UInt8](repeating: 0, count: ZSTD_CStreamOutSize())
         try zstdCheck(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, Int32(level)), "set the zstd level")
-        // At least one worker even on one core: libzstd's output is the same for every
-        // worker count from 1 up, but differs between 0 (single-threaded) and 1.
+        // At least one worker even on one core, because libzstd's output is the same for every
+        // worker count from 1 up but differs between 0 (single-threaded) and 1.
         try zstdCheck(ZSTD_CCtx_setParameter(context, ZSTD_c_nbWorkers, Int32(max(1, threads))), "set zstd workers")
-        // Each worker holds about two jobs of input and output; libzstd's default job size at
-        // level 3 (8 MiB) made a two-core pack peak near 90 MB, 2 MiB keeps it near 50 MB.
+        // Each worker keeps about two jobs of input and output in memory. With libzstd's default
+        // job size at level 3 (8 MiB) a two-core pack peaked near 90 MB; 2 MiB keeps it near 50 MB.
         try zstdCheck(ZSTD_CCtx_setParameter(context, ZSTD_c_jobSize, 2 << 20), "set the zstd job size")
     }
 

@@ -5,6 +5,8 @@ import Testing
 @testable import crib
 
 /// The built crib binary: CRIB_BINARY, or `.build/debug/crib` of this package.
+var cribBinaryPath: String { cribBinary }
+
 private var cribBinary: String {
     if let path = ProcessInfo.processInfo.environment["CRIB_BINARY"], !path.isEmpty { return path }
     let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -138,5 +140,51 @@ struct ImportCommandTests {
         let outcome = try run(["--root", work + "/root", "import", work + "/tree", "-t", "x", "-c", change])
         #expect(outcome.status == 125)
         #expect(outcome.errors.contains("--change"))
+    }
+}
+
+@Suite("unprivileged unpack", .serialized)
+struct UnprivilegedUnpackTests {
+    @Test("user namespace unpack keeps ownership for the next layer")
+    func ownershipKeptInXattr() throws {
+        guard geteuid() == 0 else {
+            Issue.record("this test needs root to create files owned by other users and a device node")
+            return
+        }
+        let work = try makeWorkDirectory()
+        defer { _ = try? sh("rm -rf \(work)") }
+        try sh(
+            """
+            set -e
+            mkdir -p \(work)/tree/dir
+            printf 'x\\n' > \(work)/tree/dir/file
+            chown 1234:5678 \(work)/tree/dir/file && chmod 4750 \(work)/tree/dir/file
+            chown 42:43 \(work)/tree/dir
+            mknod \(work)/tree/chardev c 1 3
+            """)
+        #expect(try run(["--root", work + "/root", "import", work + "/tree", "-t", "owned", "--timestamp", "0"]).status == 0)
+
+        // Root of a new user namespace maps only uid 0: chown to 1234 and mknod both fail there.
+        let unpack = Process()
+        unpack.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        unpack.arguments = ["--user", "--map-root-user", cribBinaryPath, "--root", work + "/root", "unpack", "owned", work + "/out"]
+        let errors = Pipe()
+        unpack.standardError = errors
+        try unpack.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        unpack.waitUntilExit()
+        #expect(unpack.terminationStatus == 0, "\(message)")
+        #expect(message.contains("chardev"), "\(message)")
+
+        let record = try sh("getfattr --only-values -n user.crib.ownership \(work)/out/dir/file")
+        #expect(record == "1234:5678:4750")
+        #expect(try sh("stat -c %u \(work)/out/dir/file") == "0\n")
+        #expect(!FileManager.default.fileExists(atPath: work + "/out/chardev"))
+
+        #expect(try run(["--root", work + "/root", "import", work + "/out", "-t", "again", "--timestamp", "0"]).status == 0)
+        let layer = try ContentStore(root: RootDirectory(path: work + "/root")).image("again").manifest.layers[0].digest
+        let listing = try sh("tar -tvzf \(work)/root/store/blobs/sha256/\(layer.encoded)")
+        #expect(listing.contains("-rwsr-x--- 1234/5678"), "\(listing)")
+        #expect(listing.contains("drwxr-xr-x 42/43"), "\(listing)")
     }
 }

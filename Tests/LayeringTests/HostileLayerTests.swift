@@ -5,7 +5,7 @@ import Testing
 @testable import Layering
 
 /// Layers that try to write outside the directory they are applied to. The placeholder
-/// OUTSIDE stands for the absolute path of a directory next to the root that holds `secret`.
+/// OUTSIDE stands for the absolute path of a directory next to the root that contains `secret`.
 @Suite("hostile layers")
 struct HostileLayerTests {
     /// A symlink that resolves, inside the root, to a directory that does not exist there is

@@ -4,7 +4,7 @@ import Testing
 
 @testable import Layering
 
-/// The layers of the image `tag` in the OCI layout at `layout`, base first.
+/// Returns the blob paths of the layers of image `tag` in the OCI layout `layout`, base first.
 func layerPaths(layout: String, tag: String) throws -> [String] {
     let index = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: layout + "/index.json"))) as! [String: Any]
     let manifests = index["manifests"] as! [[String: Any]]
@@ -24,8 +24,8 @@ struct InteropTests {
         defer { work.remove() }
         try FileManager.default.createDirectory(atPath: work.sub("source"), withIntermediateDirectories: true)
         try makeEveryEntryTree(at: work.sub("source"))
-        // A PAX record with an empty value unsets the keyword, so Go's archive/tar, and with it
-        // umoci, reads an empty xattr as absent; libarchive and crib keep it.
+        // A PAX record with an empty value unsets the keyword. Go's archive/tar, and with it
+        // umoci, therefore reads an empty xattr as absent, while libarchive and crib keep it.
         try shell("setfattr -x user.empty \(work.sub("source"))/dir/sub")
 
         let store = try ContentStore(root: RootDirectory(path: work.sub("root")))
