@@ -113,3 +113,48 @@ struct LayerCacheTests {
         #expect(try shell("ls -A \(work.sub("root"))/tmp \(work.sub("root"))/layers") .contains("layer-") == false)
     }
 }
+
+@Suite("flattened copy and tarball layers")
+struct FlattenAndTarballTests {
+    @Test("flatten applies layers in order")
+    func flattenInOrder() throws {
+        let work = try TemporaryDirectory("flatten")
+        defer { work.remove() }
+        try FileManager.default.createDirectory(atPath: work.sub("tree"), withIntermediateDirectories: true)
+        try makeTar([.dir("etc"), .file("etc/a", "one\n"), .file("etc/b")], at: work.sub("one.tar"))
+        try makeTar([.file("etc/a", "two\n"), .file("etc/.wh.b", "")], at: work.sub("two.tar"))
+        try LayerCache.flatten(
+            [("one", { try FileSource(path: work.sub("one.tar")) }), ("two", { try FileSource(path: work.sub("two.tar")) })],
+            into: work.sub("tree"))
+        #expect(try shell("cd \(work.sub("tree")) && find . | sort").split(separator: "\n") == [".", "./etc", "./etc/a"])
+        #expect(try shell("cat \(work.sub("tree"))/etc/a") == "two\n")
+    }
+
+    @Test("tarball with escaping entry is rejected", arguments: [
+        [TarSpec.file("../escape")], [.dir("a"), .hardlink("a/link", to: "../../etc/passwd")],
+    ])
+    func escapingTarballRejected(entries: [TarSpec]) throws {
+        let work = try TemporaryDirectory("tarball")
+        defer { work.remove() }
+        try makeTar(entries, at: work.sub("input.tar"))
+        let sink = try FileSink(path: work.sub("layer"))
+        do {
+            _ = try TarballLayer.recompress(try FileSource(path: work.sub("input.tar")), name: "input.tar", to: sink, options: .init())
+            Issue.record("expected an error naming \(entries.last!.name)")
+        } catch let error as LayeringError {
+            #expect(error.description.contains("\"\(entries.last!.name)\""), "\(error)")
+        }
+    }
+
+    @Test("tarball keeps its tar bytes", arguments: ["cat", "gzip -c", "zstd -qc"])
+    func tarballKeepsBytes(compressor: String) throws {
+        let work = try TemporaryDirectory("tarbytes")
+        defer { work.remove() }
+        try makeTar([.dir("a"), .file("a/file", "content\n")], at: work.sub("input.tar"))
+        try shell("\(compressor) \(work.sub("input.tar")) > \(work.sub("input"))")
+        let result = try TarballLayer.recompress(
+            try FileSource(path: work.sub("input")), name: "input", to: try FileSink(path: work.sub("layer")), options: .init(compression: .gzip))
+        #expect(result.diffID == Digest.sha256(try Data(contentsOf: URL(fileURLWithPath: work.sub("input.tar")))))
+        try shell("gzip -dc \(work.sub("layer")) | cmp - \(work.sub("input.tar"))")
+    }
+}
