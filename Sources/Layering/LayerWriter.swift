@@ -102,15 +102,31 @@ public final class LayerWriter {
     }
 
     /// Adds everything below `directory` (not the directory itself), in sorted order.
-    public func addTree(at directory: String) throws {
+    ///
+    /// - Parameters:
+    ///   - prefix: the path in the layer that `directory` stands for, such as `app` for a
+    ///     Dockerfile `COPY . /app`; empty for the layer root. The caller adds the entries of
+    ///     the prefix's own directories.
+    ///   - owner: when given, the uid and gid of every entry (`COPY --chown`).
+    public func addTree(at directory: String, under prefix: String = "", owner: (uid: UInt32, gid: UInt32)? = nil) throws {
+        let base = Array(prefix.utf8.drop { $0 == 0x2f })
         try TreeWalker.walk(root: directory) { relative, absolute, status in
-            try addFile(relative: relative, absolute: absolute, status: status)
+            let path = base.isEmpty ? relative : base + [0x2f] + relative
+            try addFile(relative: path, absolute: absolute, status: status, owner: owner)
             return true
         }
     }
 
+    /// Adds the host file, directory or symlink at `hostPath` as `path` in the layer, without
+    /// what a directory contains.
+    public func addFile(at hostPath: String, as path: String, owner: (uid: UInt32, gid: UInt32)? = nil) throws {
+        let absolute = Array(hostPath.utf8)
+        let status = try TreeWalker.lstatus(absolute)
+        try addFile(relative: Array(path.utf8.drop { $0 == 0x2f }), absolute: absolute, status: status, owner: owner)
+    }
+
     /// Adds one file of a host tree: metadata, xattrs, hardlinks by inode, and data.
-    func addFile(relative: [UInt8], absolute: [UInt8], status: stat) throws {
+    func addFile(relative: [UInt8], absolute: [UInt8], status: stat, owner: (uid: UInt32, gid: UInt32)? = nil) throws {
         let type = status.st_mode & S_IFMT
         var mode = UInt32(status.st_mode) & 0o7777
         var uid = status.st_uid
@@ -133,6 +149,11 @@ public final class LayerWriter {
                 // Everything else stays on the host: trusted.overlay.* and user.overlay.* are
                 // overlayfs's own bookkeeping, and security.selinux labels belong to the host.
             }
+        }
+
+        if let owner {
+            uid = owner.uid
+            gid = owner.gid
         }
 
         var entry = LayerEntry(

@@ -93,6 +93,17 @@ struct ImportCommandTests {
         #expect(image.manifest.layers.first?.mediaType == .ociLayerZstd)
     }
 
+    @Test("tarball from stdin")
+    func tarballFromStandardInput() throws {
+        let work = try makeWorkDirectory()
+        defer { _ = try? sh("rm -rf \(work)") }
+        try sh("mkdir -p \(work)/tree && printf 'x\\n' > \(work)/tree/x && tar -C \(work)/tree -cf \(work)/root.tar .")
+        let status = try sh("\(cribBinary) --root \(work)/root import - piped < \(work)/root.tar >/dev/null; echo $?")
+        #expect(status == "0\n")
+        let image = try ContentStore(root: RootDirectory(path: work + "/root")).image("piped")
+        #expect(image.config.rootfs.diffIDs.map(\.description) == ["sha256:" + (try sh("sha256sum \(work)/root.tar")).prefix(64)])
+    }
+
     @Test("garbage source leaves the store as it was")
     func garbageSource() throws {
         let work = try makeWorkDirectory()

@@ -174,3 +174,20 @@ struct FileCapabilityTests {
         #expect(FileCapability.portable(value) == expected, "\(label)")
     }
 }
+
+@Suite("layer writer paths")
+struct LayerWriterPathTests {
+    @Test("tree under prefix with owner")
+    func treeUnderPrefix() throws {
+        let work = try TemporaryDirectory("prefix")
+        defer { work.remove() }
+        try shell("mkdir -p \(work.sub("context"))/sub && printf 'a\\n' > \(work.sub("context"))/sub/a && printf 'b\\n' > \(work.sub("single"))")
+        let writer = try LayerWriter(sink: try FileSink(path: work.sub("layer")), options: .init(compression: .none))
+        try writer.add(LayerEntry(path: Array("app".utf8), kind: .directory, mode: 0o755))
+        try writer.addTree(at: work.sub("context"), under: "/app", owner: (1001, 0))
+        try writer.addFile(at: work.sub("single"), as: "/app/single", owner: (1001, 0))
+        _ = try writer.finish()
+        let listing = try shell("tar -tvf \(work.sub("layer")) | awk '{print $2, $6}'").split(separator: "\n")
+        #expect(listing == ["0/0 app/", "1001/0 app/sub/", "1001/0 app/sub/a", "1001/0 app/single"])
+    }
+}

@@ -5,7 +5,7 @@ import OCI
 struct ImportCommand: Command {
     static let name = "import"
     static let abstract = "Create an image from a root file system tarball or directory"
-    static let usage = "import [OPTIONS] SOURCE [NAME]"
+    static let usage = "import [OPTIONS] SOURCE|- [NAME]"
     static let options: [OptionSpec] = [
         .value("tag", short: "t", "NAME", help: "name the image NAME (the second argument does the same)"),
         .repeated("change", short: "c", "INSTRUCTION", help: "apply a Dockerfile ENV, CMD, ENTRYPOINT, USER, WORKDIR, EXPOSE or LABEL to the config"),
@@ -57,8 +57,10 @@ struct ImportCommand: Command {
     }
 
     func run() throws -> Int32 {
+        // "-" reads the tarball from stdin, as podman import does.
+        let path = source == "-" ? "/dev/stdin" : source
         var status = stat()
-        guard stat(source, &status) == 0 else { throw SystemError("stat", path: source) }
+        guard stat(path, &status) == 0 else { throw SystemError("stat", path: source) }
         // Changes first, so that an invalid one fails before anything is written.
         var containerConfig = ContainerConfig()
         for change in changes { try change.apply(to: &containerConfig) }
@@ -73,7 +75,7 @@ struct ImportCommand: Command {
             try writer.addTree(at: source)
             result = try writer.finish()
         } else {
-            result = try TarballLayer.recompress(try FileSource(path: source), name: source, to: blob, options: options)
+            result = try TarballLayer.recompress(try FileSource(path: path), name: source, to: blob, options: options)
         }
         let layer = try blob.commit(mediaType: result.mediaType, expected: result.digest)
         global.log.log(.debug, "layer \(result.digest) diffID \(result.diffID) size \(result.size)")
