@@ -119,7 +119,10 @@ public final class LayerUnpacker {
         }
         let display = entry.displayPath
         let components = try RootedDirectory.components(of: entry.path, entry: display)
-        guard let name = components.last else { return }  // The root itself keeps its own metadata.
+        guard let name = components.last else {
+            if case .directory = entry.kind { try applyRootDirectory(entry) }
+            return
+        }
         let parentComponents = Array(components.dropLast())
 
         if name.starts(with: Whiteout.prefix) {
@@ -129,9 +132,12 @@ public final class LayerUnpacker {
 
         var existing = stat()
         let exists = TreeWalker.withPath(name) { fstatat(parent, $0, &existing, AT_SYMLINK_NOFOLLOW) } == 0
+        // An existing directory stays, with its contents, when the entry is a directory too;
+        // anything else at the name goes.
+        var keepsDirectory = false
         if exists {
             if case .directory = entry.kind, existing.st_mode & S_IFMT == S_IFDIR {
-                // Keep the directory and its contents; only its metadata changes.
+                keepsDirectory = true
             } else {
                 try removeTree(parent: parent, name: name, entry: display)
             }
@@ -142,7 +148,7 @@ public final class LayerUnpacker {
         case .regular:
             try createRegular(entry, parent: parent, name: name, reader: reader)
         case .directory:
-            try createDirectory(entry, parent: parent, name: name, components: components, reuse: exists)
+            try createDirectory(entry, parent: parent, name: name, components: components, reuse: keepsDirectory)
         case .symlink(let target):
             try check("create symlink", entry) {
                 TreeWalker.withPath(target) { target in TreeWalker.withPath(name) { symlinkat(target, parent, $0) } }
@@ -214,6 +220,22 @@ public final class LayerUnpacker {
         // Mode and times last: a read-only directory must still take its children, and
         // each child changes the directory's mtime.
         deferred.append(DeferredDirectory(components: components, mode: entry.mode, mtime: entry.mtime))
+    }
+
+    /// Gives the target directory the owner, xattrs, mode and mtime of the layer's `./` entry,
+    /// as the root of a root file system needs them.
+    private func applyRootDirectory(_ entry: LayerEntry) throws {
+        let descriptor = try check("open directory", entry) { openat(root.descriptor, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        defer { close(descriptor) }
+        if options.ownership == .apply && fchown(descriptor, entry.uid, entry.gid) == 0 {
+            // Applied.
+        } else if options.ownership == .record || errno == EPERM || errno == EINVAL {
+            if entry.uid != userID || entry.gid != groupID { try recordOwnership(entry, descriptor: descriptor) }
+        } else {
+            throw LayeringError.io(SystemError("chown", path: root.path), entry: entry.displayPath)
+        }
+        try applyExtendedAttributes(entry, descriptor: descriptor)
+        deferred.append(DeferredDirectory(components: [], mode: entry.mode, mtime: entry.mtime))
     }
 
     private func createHardlink(_ entry: LayerEntry, target: [UInt8], parent: Int32, name: [UInt8]) throws {

@@ -128,3 +128,32 @@ struct WhiteoutTests {
         #expect(try shell("cd \(work.sub("root")) && find . -name '.wh.*'") == "")
     }
 }
+
+@Suite("replacing entries")
+struct ReplacingEntryTests {
+    @Test("later entries replace other types")
+    func laterEntriesReplace() throws {
+        let work = try TemporaryDirectory("replace")
+        defer { work.remove() }
+        try FileManager.default.createDirectory(atPath: work.sub("root"), withIntermediateDirectories: true)
+        try makeTar([.dir("tree"), .file("tree/inner"), .file("plain"), .symlink("link", to: "plain")], at: work.sub("one.tar"))
+        try makeTar([.file("tree", "now a file\n"), .dir("plain"), .file("plain/child"), .file("link", "no longer a link\n")], at: work.sub("two.tar"))
+        _ = try unpack(work.sub("one.tar"), into: work.sub("root"))
+        _ = try unpack(work.sub("two.tar"), into: work.sub("root"))
+        #expect(try shell("cat \(work.sub("root"))/tree") == "now a file\n")
+        #expect(try shell("cat \(work.sub("root"))/link") == "no longer a link\n")
+        #expect(try shell("cd \(work.sub("root")) && find . | sort").split(separator: "\n") == [".", "./link", "./plain", "./plain/child", "./tree"])
+    }
+
+    @Test("root entry sets the root directory")
+    func rootEntry() throws {
+        let work = try TemporaryDirectory("rootentry")
+        defer { work.remove() }
+        try FileManager.default.createDirectory(atPath: work.sub("root"), withIntermediateDirectories: true)
+        try shell("chmod 0700 \(work.sub("root"))")
+        try makeTar([.dir("./"), .file("file")], at: work.sub("layer.tar"))
+        _ = try unpack(work.sub("layer.tar"), into: work.sub("root"))
+        #expect(try shell("stat -c %a \(work.sub("root"))") == "755\n")
+        #expect(try shell("stat -c %Y \(work.sub("root"))") == "1000000000\n")
+    }
+}
