@@ -13,6 +13,8 @@ enum Crib {
         TagCommand.self,
         RmiCommand.self,
         PruneCommand.self,
+        ImportCommand.self,
+        UnpackCommand.self,
         VersionCommand.self,
     ]
 
