@@ -85,6 +85,8 @@ static void make_device(int root_fd, const struct crib_mount *m) {
     int parent = resolve_parent(root_fd, m->target, name, sizeof(name));
     if (parent < 0) crib_fail("mount", errno, "resolve parent of %s inside the rootfs", m->target);
     if (mknodat(parent, name, info.st_mode & (S_IFMT | 07777), info.st_rdev) == 0) {
+        /* mknod applies the umask; the node gets the host's mode, as 0666 for /dev/null. */
+        if (fchmodat(parent, name, info.st_mode & 07777, 0) < 0) crib_fail("mount", errno, "chmod %s", m->target);
         close(parent);
         return;
     }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -111,6 +112,8 @@ static void run_shim(const char *descriptors) {
     }
     syscall(SYS_close_range, highest + 1, ~0U, 0);
 
+    /* A container whose crib is gone has nobody to report to; init follows the relay below. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     if (config.userns) enter_user_namespace();
     if (unshare((int)config.namespaces) < 0) crib_fail("namespaces", errno, "unshare 0x%x", config.namespaces);
     /* Nothing mounted from here on may propagate back to the host. */
@@ -125,6 +128,8 @@ static void run_shim(const char *descriptors) {
     pid_t init = fork();
     if (init < 0) crib_fail("namespaces", errno, "fork init");
     if (init == 0) {
+        /* Sent from outside this PID namespace, so SIGKILL reaches its init. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         close(crib_sync_fd);
         crib_sync_fd = -1;
         crib_setup_rootfs(&config);
