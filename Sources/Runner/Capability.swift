@@ -42,11 +42,13 @@ public struct Capability: Hashable, Comparable, Sendable, CustomStringConvertibl
             "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE",
         ].compactMap { Capability(name: $0) })
 
-    /// Every capability this kernel knows, from /proc/sys/kernel/cap_last_cap.
+    /// Every capability crib itself may hold: its own bounding set, which a container can
+    /// never exceed (a host that withholds CAP_SYS_RESOURCE from crib withholds it from all).
     public static func all() -> Set<Capability> {
-        let text = (try? String(contentsOfFile: "/proc/sys/kernel/cap_last_cap", encoding: .utf8)) ?? ""
-        let last = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? (names.count - 1)
-        return Set((0...last).map { Capability(number: $0) })
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("CapBnd:") }
+        let mask = line.flatMap { UInt64($0.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) } ?? 0
+        return Set((0..<64).filter { mask & (1 << UInt64($0)) != 0 }.map { Capability(number: $0) })
     }
 
     /// The set as the kernel's bit mask.

@@ -70,7 +70,7 @@ public struct ContainerStore: Sendable {
         do {
             try FileManager.default.removeItem(atPath: directory(record.id))
         } catch {
-            throw RunnerError.io(SystemError("remove", path: directory(record.id), errno: (error as NSError).code == 0 ? EIO : Int32((error as NSError).code)))
+            throw RunnerError.removeFailed(path: directory(record.id), reason: error.localizedDescription)
         }
     }
 }

@@ -15,6 +15,7 @@ public enum RunnerError: Error, CustomStringConvertible, Sendable {
     case containerNotFound(String)
     case containerRunning(String)
     case nameInUse(String)
+    case removeFailed(path: String, reason: String)
     case rootlessUnsupported(feature: String, reason: String)
     case io(SystemError)
 
@@ -39,6 +40,8 @@ public enum RunnerError: Error, CustomStringConvertible, Sendable {
             return "failed to remove container \(name): it is running (use --force to stop it first)"
         case .nameInUse(let name):
             return "failed to create container \(name): the name is already in use"
+        case .removeFailed(let path, let reason):
+            return "failed to remove \(path): \(reason)"
         case .rootlessUnsupported(let feature, let reason):
             return "\(feature) cannot work without root: \(reason)"
         case .io(let error):

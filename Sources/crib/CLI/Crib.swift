@@ -11,6 +11,8 @@ enum Crib {
     static let commands: [any Command.Type] = [
         VersionCommand.self,
         RunCommand.self,
+        PsCommand.self,
+        RmCommand.self,
     ]
 
     /// Runs `arguments` (without the program name) and returns the exit status.
