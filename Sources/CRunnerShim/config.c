@@ -108,6 +108,12 @@ int crib_read_config(int fd, struct crib_config *config) {
             config->seccomp = payload;
             config->seccomp_length = length;
             break;
+        case CRIB_CONFIG_JOIN:
+            if (length != 8) goto invalid;
+            config->join_pid = (pid_t)number;
+            memcpy(&number, payload + 4, 4);
+            config->join_userns = number != 0;
+            break;
         case CRIB_CONFIG_ROOTFS_FS:
             if (parse_mount(payload, length, &config->rootfs_fs) < 0) goto invalid;
             config->has_rootfs_fs = 1;

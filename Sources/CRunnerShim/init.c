@@ -54,6 +54,7 @@ static int exit_status(int status) {
 }
 
 void crib_run_init(const struct crib_config *config) {
+    prctl(PR_SET_NAME, "crib-init", 0, 0, 0);
     raise_last_pid(config->pid_offset);
     crib_finish_mounts(config);
 

@@ -42,6 +42,8 @@ struct crib_config {
     const void *seccomp;
     size_t seccomp_length;
     uint32_t pid_offset;
+    pid_t join_pid;
+    int join_userns;
 };
 
 enum { CRIB_CAPS_BOUNDING, CRIB_CAPS_EFFECTIVE, CRIB_CAPS_PERMITTED, CRIB_CAPS_INHERITABLE, CRIB_CAPS_AMBIENT };
@@ -59,6 +61,9 @@ void crib_fail(const char *stage, int error, const char *format, ...);
 __attribute__((noreturn))
 void crib_fail_mount(const char *stage, int error, const char *source, const char *target, const char *fstype,
                      uint64_t flags, const char *data);
+
+/* join.c */
+void crib_join_namespaces(pid_t pid, int with_user);
 
 /* network.c */
 void crib_loopback_up(void);

@@ -57,7 +57,17 @@ __attribute__((noreturn)) static void relay(pid_t init) {
     }
 
     struct pollfd watched[2] = {{.fd = signals, .events = POLLIN}, {.fd = crib_sync_fd, .events = POLLIN}};
+    /* A child that ended before SIGCHLD was blocked left no signal behind, only a zombie. */
+    int check_child = 1;
     for (;;) {
+        if (check_child) {
+            int status;
+            if (waitpid(init, &status, WNOHANG) == init) {
+                if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+                _exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 125);
+            }
+            check_child = 0;
+        }
         if (poll(watched, 2, -1) < 0) continue;
 
         if (watched[1].revents & POLLIN) {
@@ -79,18 +89,23 @@ __attribute__((noreturn)) static void relay(pid_t init) {
         if (watched[0].revents & POLLIN) {
             struct signalfd_siginfo info;
             if (read(signals, &info, sizeof(info)) != sizeof(info)) continue;
-            if (info.ssi_signo != SIGCHLD) {
-                kill(init, (int)info.ssi_signo);
-                continue;
-            }
-            int status;
-            pid_t reaped = waitpid(init, &status, WNOHANG);
-            if (reaped == init) {
-                if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
-                _exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 125);
-            }
+            if (info.ssi_signo == SIGCHLD) check_child = 1;
+            else kill(init, (int)info.ssi_signo);
         }
     }
+}
+
+__attribute__((noreturn)) static void report_pid_and_relay(pid_t child) {
+    close(crib_error_fd);
+    crib_error_fd = -1;
+    char message[5] = {CRIB_SYNC_PID};
+    int32_t host_pid = child;
+    memcpy(message + 1, &host_pid, sizeof(host_pid));
+    if (write(crib_sync_fd, message, sizeof(message)) != sizeof(message)) {
+        /* The parent is gone; the container must not outlive it unattended. */
+        kill(child, SIGKILL);
+    }
+    relay(child);
 }
 
 static void run_shim(const char *descriptors) {
@@ -112,8 +127,23 @@ static void run_shim(const char *descriptors) {
     }
     syscall(SYS_close_range, highest + 1, ~0U, 0);
 
+    prctl(PR_SET_NAME, "crib-shim", 0, 0, 0);
     /* A container whose crib is gone has nobody to report to; init follows the relay below. */
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (config.join_pid > 0) {
+        crib_join_namespaces(config.join_pid, config.join_userns);
+        /* setns into a PID namespace only places children there. */
+        pid_t app = fork();
+        if (app < 0) crib_fail("join", errno, "fork");
+        if (app == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+            close(crib_sync_fd);
+            crib_sync_fd = -1;
+            crib_exec_app(&config);
+        }
+        report_pid_and_relay(app);
+    }
+
     if (config.userns) enter_user_namespace();
     if (unshare((int)config.namespaces) < 0) crib_fail("namespaces", errno, "unshare 0x%x", config.namespaces);
     /* Nothing mounted from here on may propagate back to the host. */
@@ -136,16 +166,7 @@ static void run_shim(const char *descriptors) {
         crib_run_init(&config);
     }
 
-    close(crib_error_fd);
-    crib_error_fd = -1;
-    char message[5] = {CRIB_SYNC_PID};
-    int32_t host_pid = init;
-    memcpy(message + 1, &host_pid, sizeof(host_pid));
-    if (write(crib_sync_fd, message, sizeof(message)) != sizeof(message)) {
-        /* The parent is gone; the container must not outlive it unattended. */
-        kill(init, SIGKILL);
-    }
-    relay(init);
+    report_pid_and_relay(init);
 }
 
 /* Runs before the Swift runtime starts when crib was spawned as a container's shim. */

@@ -17,6 +17,8 @@ public final class Container: @unchecked Sendable {
     public private(set) var initPID: pid_t = 0
 
     private let log: any LogSink
+    /// For a process started by `exec`: the init whose namespaces it joins.
+    private var joinPID: pid_t?
     private var syncFD: Int32 = -1
     private let syncLock = NSLock()
     private var proxies: [PortProxy] = []
@@ -48,7 +50,7 @@ public final class Container: @unchecked Sendable {
     ///   set the container up, `RunnerError.commandFailed` when the command could not be run.
     public func start() throws {
         let maps = Self.isRootless ? UserNamespaceMaps.forCurrentUser() : nil
-        try writeEtcFiles()
+        if joinPID == nil { try writeEtcFiles() }
         let config = try makeConfig(maps: maps)
 
         var configPipe: [Int32] = [-1, -1]
@@ -75,7 +77,7 @@ public final class Container: @unchecked Sendable {
         do {
             try writeAll(config.bytes, to: configPipe[1])
             close(configPipe[1])
-            try handshake(maps: maps)
+            try handshake(maps: joinPID == nil ? maps : nil)
         } catch {
             close(configPipe[1])
             // The shim's own report explains a broken pipe better than the pipe does.
@@ -109,28 +111,44 @@ public final class Container: @unchecked Sendable {
 
     private func makeConfig(maps: UserNamespaceMaps?) throws -> ShimConfig {
         var config = ShimConfig()
-        // CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET.
-        var namespaces: UInt32 = 0x0002_0000 | 0x0400_0000 | 0x0800_0000 | 0x2000_0000
-        if spec.network != .host { namespaces |= 0x4000_0000 }
-        config.append(.namespaces, number: namespaces)
-        config.append(.userNamespace, number: maps == nil ? 0 : 1)
         config.append(.setgroups, number: maps.map { $0.allowsSetgroups ? 1 : 0 } ?? 1)
+        if let joinPID {
+            var join = ShimConfig.encode(UInt32(joinPID))
+            join.append(ShimConfig.encode(UInt32(maps == nil ? 0 : 1)))
+            config.append(.join, join)
+        } else {
+            // CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET.
+            var namespaces: UInt32 = 0x0002_0000 | 0x0400_0000 | 0x0800_0000 | 0x2000_0000
+            if spec.network != .host { namespaces |= 0x4000_0000 }
+            config.append(.namespaces, number: namespaces)
+            config.append(.userNamespace, number: maps == nil ? 0 : 1)
+            try appendRootfs(to: &config, userNamespace: maps != nil, ttyGroupMapped: maps?.ttyGroupMapped ?? true)
+        }
+        try appendProcess(to: &config)
+        config.finish()
+        return config
+    }
+
+    private func appendRootfs(to config: inout ShimConfig, userNamespace: Bool, ttyGroupMapped: Bool) throws {
 
         config.append(.rootfs, string: spec.rootfs.mountPoint)
         if case .overlay(let lower, let upper, let work, _) = spec.rootfs {
             var data = "lowerdir=" + lower.map(Self.escapeOverlayPath).joined(separator: ":")
             data += ",upperdir=" + Self.escapeOverlayPath(upper) + ",workdir=" + Self.escapeOverlayPath(work)
             // In a user namespace overlayfs may only use user.* xattrs for its own bookkeeping.
-            if maps != nil { data += ",userxattr" }
+            if userNamespace { data += ",userxattr" }
             // NOTE: mount(2) takes at most one page of options, about 30 layers of cache paths;
             // deeper images need the fsconfig "lowerdir+" interface.
             config.append(.rootfsFilesystem, mount: ShimMount(kind: .filesystem, source: "overlay", target: "", fstype: "overlay", data: data))
         }
 
-        let mounts = spec.shimMounts(userNamespace: maps != nil, ttyGroupMapped: maps?.ttyGroupMapped ?? true)
+        let mounts = spec.shimMounts(userNamespace: userNamespace, ttyGroupMapped: ttyGroupMapped)
         for mount in mounts { config.append(.mount, mount: mount) }
-
         config.append(.hostname, string: spec.hostname)
+        config.append(.pidOffset, number: spec.pidOffset)
+    }
+
+    private func appendProcess(to config: inout ShimConfig) throws {
         for argument in spec.arguments { config.append(.argument, string: argument) }
         for variable in spec.environment { config.append(.environment, string: variable) }
         config.append(.workingDirectory, string: spec.workingDirectory)
@@ -155,9 +173,6 @@ public final class Container: @unchecked Sendable {
             let filter = try SeccompFilter(profile: profile, capabilities: bounding)
             config.append(.seccomp, Data(filter.program))
         }
-        config.append(.pidOffset, number: spec.pidOffset)
-        config.finish()
-        return config
     }
 
     static func escapeOverlayPath(_ path: String) -> String {
@@ -273,6 +288,26 @@ public final class Container: @unchecked Sendable {
     }
 
     // MARK: - Running
+
+    /// Starts another command in this running container's namespaces, with the container's
+    /// user, capabilities and seccomp filter; `wait()` on the result returns its status.
+    ///
+    /// The command's PID is in the container's PID namespace, above the offset, and its
+    /// parent is outside it, as with `runc exec`.
+    public func exec(_ arguments: [String], environment: [String]? = nil, workingDirectory: String? = nil) throws -> Container {
+        guard initPID > 0 else {
+            throw RunnerError.setupFailed(stage: "join", message: "the container has not been started")
+        }
+        var processSpec = spec
+        processSpec.arguments = arguments
+        processSpec.ports = []
+        if let environment { processSpec.environment = environment }
+        if let workingDirectory { processSpec.workingDirectory = workingDirectory }
+        let process = Container(spec: processSpec, executable: executable, log: log)
+        process.joinPID = initPID
+        try process.start()
+        return process
+    }
 
     /// Waits for the container to end and returns its exit status: the command's own, or
     /// 128 plus the signal that killed it.

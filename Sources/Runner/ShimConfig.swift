@@ -22,6 +22,7 @@ struct ShimConfig {
         case pidOffset = 13
         case setgroups = 14
         case rootfsFilesystem = 15
+        case join = 16
     }
 
     mutating func append(_ tag: Tag, _ payload: Data) {

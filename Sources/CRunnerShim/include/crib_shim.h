@@ -16,6 +16,9 @@
  *   init   PID 1 of the container: builds the rootfs, pivots into it, raises ns_last_pid,
  *          reaps children and forwards signals to the application.
  *   app    sets user, groups, capabilities, no_new_privs, seccomp, closes descriptors, execs.
+ *
+ * With CRIB_CONFIG_JOIN the relay instead enters the namespaces of a running container's init
+ * and forks the app directly into them (an exec into the container, as CRIU's dump needs).
  */
 
 #include <stddef.h>
@@ -41,6 +44,7 @@ enum crib_config_tag {
     CRIB_CONFIG_PID_OFFSET = 13,  /* u32: value written to ns_last_pid before the app starts */
     CRIB_CONFIG_SETGROUPS = 14,   /* u32: 0 when the user namespace denies setgroups */
     CRIB_CONFIG_ROOTFS_FS = 15,   /* crib_mount_record + strings: how to mount the rootfs, or absent for a prepared directory */
+    CRIB_CONFIG_JOIN = 16,        /* u32 host PID of a running container's init, u32 1 to join its user namespace too */
 };
 
 /* Where a mount happens and what it is. */
