@@ -42,6 +42,7 @@ struct crib_config {
     const void *seccomp;
     size_t seccomp_length;
     uint32_t pid_offset;
+    const char *remove_path;
     pid_t join_pid;
     int join_userns;
 };
@@ -64,6 +65,9 @@ void crib_fail_mount(const char *stage, int error, const char *source, const cha
 
 /* join.c */
 void crib_join_namespaces(pid_t pid, int with_user);
+
+/* remove.c */
+__attribute__((noreturn)) void crib_remove_tree(const char *path);
 
 /* network.c */
 void crib_loopback_up(void);

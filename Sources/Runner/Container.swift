@@ -204,7 +204,7 @@ public final class Container: @unchecked Sendable {
 
     // MARK: - Shim process
 
-    private func spawnShim(config: Int32, sync: Int32, error: Int32) throws -> pid_t {
+    func spawnShim(config: Int32, sync: Int32, error: Int32) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -268,7 +268,7 @@ public final class Container: @unchecked Sendable {
     }
 
     /// Reads one `struct crib_error_record`, or nil at EOF.
-    private func readErrorRecord(_ fd: Int32) -> RunnerError? {
+    func readErrorRecord(_ fd: Int32) -> RunnerError? {
         var record = [UInt8](repeating: 0, count: MemoryLayout<crib_error_record>.size)
         do {
             try readExactly(&record, from: fd)
@@ -365,7 +365,7 @@ public final class Container: @unchecked Sendable {
 
     // MARK: - I/O helpers
 
-    private func writeAll(_ data: Data, to fd: Int32) throws {
+    func writeAll(_ data: Data, to fd: Int32) throws {
         try data.withUnsafeBytes { buffer in
             guard let base = buffer.baseAddress else { return }
             var offset = 0
@@ -380,7 +380,7 @@ public final class Container: @unchecked Sendable {
         }
     }
 
-    private func readExactly(_ buffer: inout [UInt8], from fd: Int32) throws {
+    func readExactly(_ buffer: inout [UInt8], from fd: Int32) throws {
         var offset = 0
         while offset < buffer.count {
             let count = buffer.withUnsafeMutableBytes { bytes in

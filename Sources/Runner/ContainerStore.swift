@@ -65,10 +65,10 @@ public struct ContainerStore: Sendable {
             if let relay = record.relayPID { kill(relay, SIGKILL) }
             for _ in 0..<100 where record.isRunning { usleep(20_000) }
         }
-        // NOTE: rootless containers with a subordinate id range can leave files owned by
-        // those ids in their upper directory, which the user cannot delete from outside.
         do {
-            try FileManager.default.removeItem(atPath: directory(record.id))
+            try Container.removeDirectory(directory(record.id))
+        } catch let error as RunnerError {
+            throw error
         } catch {
             throw RunnerError.removeFailed(path: directory(record.id), reason: error.localizedDescription)
         }

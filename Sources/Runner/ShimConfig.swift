@@ -23,6 +23,7 @@ struct ShimConfig {
         case setgroups = 14
         case rootfsFilesystem = 15
         case join = 16
+        case remove = 17
     }
 
     mutating func append(_ tag: Tag, _ payload: Data) {

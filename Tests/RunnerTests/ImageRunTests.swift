@@ -105,5 +105,16 @@ struct ImageRunTests {
         let result = try Shell.run("/usr/sbin/runuser", ["-u", user, "--", Shell.crib, "--root", root, "run", "--rm", "busybox-test"])
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output == "written\n0\n")
+
+        // A file written by the image's uid 1000 belongs to a subordinate id on the host, and
+        // crib rm still removes it.
+        let kept = try Shell.run(
+            "/usr/sbin/runuser",
+            ["-u", user, "--", Shell.crib, "--root", root, "run", "--name", "kept", "-u", "app", "busybox-test", "sh", "-c", "echo x > /tmp/by-app"])
+        #expect(kept.status == 0, "\(kept.error)")
+        let removed = try Shell.run("/usr/sbin/runuser", ["-u", user, "--", Shell.crib, "--root", root, "rm", "kept"])
+        #expect(removed.status == 0, "\(removed.error)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: RootDirectory(path: root).containers)
+        #expect(left.isEmpty)
     }
 }
