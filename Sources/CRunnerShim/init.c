@@ -35,8 +35,8 @@ static void restore_signals(const sigset_t *original) {
     sigprocmask(SIG_SETMASK, original, NULL);
 }
 
-/* A restore needs the PIDs its processes had; starting the application above a fixed offset
-   keeps them clear of the few PIDs that the runtime and CRIU's own helpers take first. */
+/* A restore needs the PIDs its processes had. Starting the application above a fixed offset
+   keeps those PIDs clear of the few that the runtime and CRIU's own helpers take first. */
 static void raise_last_pid(uint32_t offset) {
     if (offset == 0) return;
     int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);

@@ -118,8 +118,8 @@ static void mount_rootfs(const struct crib_config *config) {
 }
 
 static void pivot(int root_fd, const char *rootfs) {
-    /* pivot_root(".", ".") stacks the old root on top of the new one; detaching "." then
-       removes it without needing a directory for it inside the image. */
+    /* pivot_root(".", ".") stacks the old root on top of the new one. Detaching "." then
+       removes the old root, so the image needs no directory to hold it. */
     if (fchdir(root_fd) < 0) crib_fail("pivot_root", errno, "chdir %s", rootfs);
     if (syscall(SYS_pivot_root, ".", ".") < 0) crib_fail("pivot_root", errno, "pivot_root %s", rootfs);
     if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)

@@ -42,8 +42,9 @@ static void enter_user_namespace(void) {
     read_sync(CRIB_SYNC_MAPPED);
 }
 
-/* Hands the parent unconnected sockets made here, in the container's network namespace,
-   so it can connect published ports from outside; forwards signals; exits with init's status. */
+/* Creates unconnected sockets here, in the container's network namespace, and sends them to
+   the parent, which connects published ports through them. Also forwards signals to init and
+   exits with init's status. */
 __attribute__((noreturn)) static void relay(pid_t init) {
     sigset_t set;
     sigfillset(&set);
@@ -128,7 +129,7 @@ static void run_shim(const char *descriptors) {
     syscall(SYS_close_range, highest + 1, ~0U, 0);
 
     prctl(PR_SET_NAME, "crib-shim", 0, 0, 0);
-    /* A container whose crib is gone has nobody to report to; init follows the relay below. */
+    /* A container whose crib is gone has no one to report to, so it dies with crib; init dies with the relay below. */
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     if (config.join_pid > 0) {
         crib_join_namespaces(config.join_pid, config.join_userns);

@@ -42,8 +42,8 @@ public struct Capability: Hashable, Comparable, Sendable, CustomStringConvertibl
             "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE",
         ].compactMap { Capability(name: $0) })
 
-    /// Every capability crib itself may hold: its own bounding set, which a container can
-    /// never exceed (a host that withholds CAP_SYS_RESOURCE from crib withholds it from all).
+    /// Returns crib's own bounding set, which no container can exceed: a host that withholds
+    /// CAP_SYS_RESOURCE from crib withholds it from every container.
     public static func all() -> Set<Capability> {
         let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
         let line = status.split(separator: "\n").first { $0.hasPrefix("CapBnd:") }
@@ -51,7 +51,7 @@ public struct Capability: Hashable, Comparable, Sendable, CustomStringConvertibl
         return Set((0..<64).filter { mask & (1 << UInt64($0)) != 0 }.map { Capability(number: $0) })
     }
 
-    /// The set as the kernel's bit mask.
+    /// Returns the set as the kernel's bit mask.
     public static func mask(_ set: Set<Capability>) -> UInt64 {
         set.reduce(0) { $0 | (1 << UInt64($1.number)) }
     }

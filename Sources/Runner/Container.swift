@@ -2,8 +2,8 @@ import CRunnerShim
 import Foundation
 import OCI
 
-/// One running container: spawns the shim, answers its user-namespace handshake, and reports
-/// how the command ended.
+/// One running container: spawns the shim, writes the user namespace maps it requests, and
+/// reports how the command ended.
 ///
 /// crib starts itself (`executable`, /proc/self/exe by default) with the shim's descriptors
 /// named in an environment variable; the C constructor in CRunnerShim takes over that process
@@ -13,7 +13,7 @@ public final class Container: @unchecked Sendable {
     public let executable: String
     /// The shim process outside the container: signal it to signal the container's command.
     public private(set) var relayPID: pid_t = 0
-    /// The container's PID 1 as the host sees it.
+    /// The host PID of the container's PID 1.
     public private(set) var initPID: pid_t = 0
 
     private let log: any LogSink

@@ -1,6 +1,6 @@
 import Foundation
 
-/// What crib keeps about one container in `<root>/containers/<id>/container.json`.
+/// The state of one container, kept in `<root>/containers/<id>/container.json`.
 public struct ContainerRecord: Codable, Sendable, Equatable {
     public enum State: String, Codable, Sendable {
         case created, running, exited

@@ -3,7 +3,7 @@ import OCI
 
 /// The unpacked-layer cache as overlay lower directories: `<root>/layers/<diffID>/`.
 public enum LayerDirectories {
-    /// The image's layer directories, top layer first as overlayfs takes them.
+    /// Returns the image's layer directories, top layer first as overlayfs takes them.
     ///
     /// - Throws: `RunnerError.setupFailed` naming the first layer that is not unpacked.
     public static func lowerDirectories(for config: ImageConfig, root: RootDirectory) throws -> [String] {

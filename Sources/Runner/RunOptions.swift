@@ -1,7 +1,7 @@
 import Foundation
 import OCI
 
-/// What `crib run` and its callers ask for on top of the image's own configuration.
+/// The options of `crib run` and its callers, applied over the image's own configuration.
 public struct RunOptions: Sendable {
     /// `KEY=VALUE` from `-e` (a bare `KEY` takes crib's own value), after `--env-file` entries.
     public var environment: [String] = []

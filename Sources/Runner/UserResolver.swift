@@ -27,7 +27,7 @@ public struct UserResolver: Sendable {
 
     let users: [PasswdEntry]
     let groups: [GroupEntry]
-    /// Where the files came from, for error messages.
+    /// The directory the files came from, for error messages.
     let origin: String
 
     public init(passwd: String, group: String, origin: String) {

@@ -5,7 +5,7 @@ struct BusyboxRootfs {
     let path: String
 
     /// Builds the tree: /bin/busybox with every applet linked to it, and /etc/passwd and
-    /// /etc/group with root, an `app` user (1000) that is also in group `extra` (2000), and nobody.
+    /// /etc/group with root, an `app` user (1000) that is also in group `extra` (2000), and the `nobody` user.
     init(owner: String? = nil) throws {
         let busybox = "/bin/busybox"
         guard FileManager.default.isExecutableFile(atPath: busybox) else {

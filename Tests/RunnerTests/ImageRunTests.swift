@@ -23,7 +23,7 @@ struct ImageRunTests {
         image.created = "2026-01-01T00:00:00Z"
         try store.commitImage(config: image, layers: [layer], names: [name])
 
-        // NOTE: stands in for the unpacked-layer cache, which unpacks on first use once it exists.
+        // NOTE: the test unpacks the layer itself until the unpacked-layer cache can do it on first use.
         let unpacked = RootDirectory(path: root).layers + "/" + layer.digest.description
         try FileManager.default.createDirectory(atPath: unpacked, withIntermediateDirectories: true)
         let extracted = try Shell.run("/bin/tar", ["-C", unpacked, "--numeric-owner", "-xf", tar])

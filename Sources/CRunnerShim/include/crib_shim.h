@@ -5,8 +5,8 @@
  * The runner's C side: everything between fork and exec.
  *
  * crib starts itself (/proc/self/exe) with CRIB_SHIM_FDS_ENV set to "CONFIG:SYNC:ERROR".
- * A constructor in setup.c sees the variable before the Swift runtime does anything,
- * reads the container's configuration from CONFIG and never returns to Swift.
+ * A constructor in setup.c reads the variable before the Swift runtime starts, reads the
+ * container's configuration from CONFIG and never returns to Swift.
  *
  * Processes, outermost first:
  *   relay  the spawned crib: enters the user namespace (the parent writes the maps), then
@@ -48,7 +48,7 @@ enum crib_config_tag {
     CRIB_CONFIG_JOIN = 16,        /* u32 host PID of a running container's init, u32 1 to join its user namespace too */
 };
 
-/* Where a mount happens and what it is. */
+/* Mount kinds: the first four run before pivot_root, the rest after it. */
 enum crib_mount_kind {
     /* Before pivot_root, target resolved inside the rootfs. */
     CRIB_MOUNT_FS = 1,        /* mount(source, target, fstype, flags, data) */
