@@ -212,7 +212,11 @@ public final class Container: @unchecked Sendable {
         // source that has yet to be moved.
         var parked: [Int32] = []
         defer { parked.forEach { close($0) } }
-        for (source, target) in [(config, Self.shimConfigFD), (sync, Self.shimSyncFD), (error, Self.shimErrorFD)] {
+        var moves = [(config, Self.shimConfigFD), (sync, Self.shimSyncFD), (error, Self.shimErrorFD)]
+        for (source, target) in zip([spec.standardInput, spec.standardOutput, spec.standardError], Int32(0)...) {
+            if let source { moves.append((source, target)) }
+        }
+        for (source, target) in moves {
             let high = try checkSyscall("fcntl F_DUPFD_CLOEXEC") { fcntl(source, F_DUPFD_CLOEXEC, 64) }
             parked.append(high)
             posix_spawn_file_actions_adddup2(&actions, high, target)

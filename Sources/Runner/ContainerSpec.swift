@@ -68,6 +68,10 @@ public struct ContainerSpec: Sendable {
     public var ports: [PortMapping] = []
     /// A directory of the container's own, for /etc/hosts, /etc/hostname and /etc/resolv.conf.
     public var stateDirectory: String
+    /// Descriptors to use as the command's stdin, stdout and stderr instead of crib's own.
+    public var standardInput: Int32?
+    public var standardOutput: Int32?
+    public var standardError: Int32?
 
     public init(rootfs: Rootfs, arguments: [String], environment: [String], stateDirectory: String) {
         self.rootfs = rootfs

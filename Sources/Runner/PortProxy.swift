@@ -31,6 +31,11 @@ final class PortProxy: @unchecked Sendable {
         if bound < 0 {
             let error = SystemError("bind", path: "\(mapping.hostAddress):\(mapping.hostPort)")
             close(fd)
+            if error.errno == EACCES && Container.isRootless {
+                throw RunnerError.rootlessUnsupported(
+                    feature: "publishing host port \(mapping.hostPort)",
+                    reason: "ports below net.ipv4.ip_unprivileged_port_start need root; publish a higher port")
+            }
             throw RunnerError.io(error)
         }
         try checkSyscall("listen", path: "\(mapping.hostAddress):\(mapping.hostPort)") { listen(fd, 128) }

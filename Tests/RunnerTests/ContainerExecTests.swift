@@ -59,3 +59,25 @@ struct ContainerExecTests {
         }
     }
 }
+
+extension ContainerExecTests {
+    @Test func outputGoesToTheGivenDescriptor() throws {
+        try requireRoot()
+        let rootfs = try BusyboxRootfs()
+        defer { rootfs.remove() }
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("crib-state-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let pipe = Pipe()
+        var spec = ContainerSpec(
+            rootfs: .directory(rootfs.path), arguments: ["sh", "-c", "echo to-stdout; echo to-stderr >&2"],
+            environment: ["PATH=/bin"], stateDirectory: state)
+        spec.standardOutput = pipe.fileHandleForWriting.fileDescriptor
+        spec.standardError = pipe.fileHandleForWriting.fileDescriptor
+        let container = Container(spec: spec)
+        try container.start()
+        #expect(container.wait() == 0)
+        try pipe.fileHandleForWriting.close()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(output == "to-stdout\nto-stderr\n")
+    }
+}
