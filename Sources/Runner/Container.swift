@@ -53,6 +53,17 @@ public final class Container: @unchecked Sendable {
         if joinPID == nil { try writeEtcFiles() }
         let config = try makeConfig(maps: maps)
 
+        var bound: [PortProxy] = []
+        var started = false
+        defer {
+            if !started { bound.forEach { $0.discard() } }
+        }
+        for mapping in spec.ports {
+            let proxy = PortProxy(mapping: mapping, container: self, log: log)
+            try proxy.bind()
+            bound.append(proxy)
+        }
+
         var configPipe: [Int32] = [-1, -1]
         var errorPipe: [Int32] = [-1, -1]
         var syncPair: [Int32] = [-1, -1]
@@ -101,11 +112,9 @@ public final class Container: @unchecked Sendable {
             throw report
         }
 
-        for mapping in spec.ports {
-            let proxy = PortProxy(mapping: mapping, container: self, log: log)
-            try proxy.start()
-            proxies.append(proxy)
-        }
+        for proxy in bound { proxy.start() }
+        proxies = bound
+        started = true
         log.log(.debug, "started container with init PID \(initPID) (relay \(relayPID))")
     }
 

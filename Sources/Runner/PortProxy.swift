@@ -20,13 +20,14 @@ final class PortProxy: @unchecked Sendable {
         self.log = log
     }
 
-    func start() throws {
+    /// Binds the host port, so that a port in use fails before the container starts.
+    func bind() throws {
         let fd = try checkSyscall("socket") { socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
         var yes: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
         var address = try Self.address(mapping.hostAddress, port: mapping.hostPort)
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         if bound < 0 {
             let error = SystemError("bind", path: "\(mapping.hostAddress):\(mapping.hostPort)")
@@ -38,8 +39,18 @@ final class PortProxy: @unchecked Sendable {
             }
             throw RunnerError.io(error)
         }
-        try checkSyscall("listen", path: "\(mapping.hostAddress):\(mapping.hostPort)") { listen(fd, 128) }
+        do {
+            try checkSyscall("listen", path: "\(mapping.hostAddress):\(mapping.hostPort)") { listen(fd, 128) }
+        } catch {
+            close(fd)
+            throw error
+        }
         listener = fd
+    }
+
+    /// Accepts connections on the bound port until `stop()`.
+    func start() {
+        let fd = listener
         let thread = Thread { [self] in acceptLoop(fd) }
         thread.name = "crib port \(mapping.hostPort)"
         thread.start()
@@ -49,8 +60,14 @@ final class PortProxy: @unchecked Sendable {
         lock.lock()
         stopped = true
         lock.unlock()
-        // shutdown wakes the thread blocked in accept; it closes the descriptor itself.
+        // shutdown wakes the thread blocked in accept, which closes the descriptor itself.
         if listener >= 0 { shutdown(listener, Int32(SHUT_RDWR)) }
+    }
+
+    /// Closes a port bound but never started.
+    func discard() {
+        if listener >= 0 { close(listener) }
+        listener = -1
     }
 
     private func acceptLoop(_ fd: Int32) {

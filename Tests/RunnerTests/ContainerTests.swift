@@ -242,6 +242,25 @@ struct ContainerTests {
         #expect(body == "hello from the container\n")
     }
 
+    @Test func portInUseFailsBeforeStart() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(18090).bigEndian
+        address.sin_addr.s_addr = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        #expect(bound == 0)
+        #expect(listen(fd, 1) == 0)
+
+        let result = try run("echo started", flags: ["-p", "18090:80"])
+        #expect(result.status == 125)
+        #expect(result.error.contains("0.0.0.0:18090"))
+        #expect(result.output.isEmpty)
+    }
+
     @Test func volumeSymlinkOutOfRootfsIsRefused() throws {
         try requireRoot()
         let rootfs = try BusyboxRootfs()
