@@ -42,6 +42,7 @@ struct crib_config {
     const void *seccomp;
     size_t seccomp_length;
     uint32_t pid_offset;
+    const char *adopt_path;
     const char *remove_path;
     pid_t join_pid;
     int join_userns;

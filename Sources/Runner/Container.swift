@@ -155,6 +155,7 @@ public final class Container: @unchecked Sendable {
         for mount in mounts { config.append(.mount, mount: mount) }
         config.append(.hostname, string: spec.hostname)
         config.append(.pidOffset, number: spec.pidOffset)
+        if let file = spec.adoptedPIDFile { config.append(.adopt, string: file) }
     }
 
     private func appendProcess(to config: inout ShimConfig) throws {
@@ -307,7 +308,12 @@ public final class Container: @unchecked Sendable {
     ///
     /// The command's PID is in the container's PID namespace, above the offset, and its
     /// parent is outside it, as with `runc exec`.
-    public func exec(_ arguments: [String], environment: [String]? = nil, workingDirectory: String? = nil) throws -> Container {
+    /// `privileged` gives the command every capability and no seccomp filter, as CRIU's dump
+    /// needs, whatever the container itself was given.
+    public func exec(
+        _ arguments: [String], environment: [String]? = nil, workingDirectory: String? = nil, privileged: Bool = false,
+        standardOutput: Int32? = nil
+    ) throws -> Container {
         guard initPID > 0 else {
             throw RunnerError.setupFailed(stage: "join", message: "the container has not been started")
         }
@@ -316,6 +322,13 @@ public final class Container: @unchecked Sendable {
         processSpec.ports = []
         if let environment { processSpec.environment = environment }
         if let workingDirectory { processSpec.workingDirectory = workingDirectory }
+        if privileged {
+            processSpec.privileged = true
+            processSpec.uid = 0
+            processSpec.gid = 0
+            processSpec.supplementaryGroups = []
+        }
+        if let standardOutput { processSpec.standardOutput = standardOutput }
         let process = Container(spec: processSpec, executable: executable, log: log)
         process.joinPID = initPID
         try process.start()

@@ -65,6 +65,9 @@ public struct ContainerSpec: Sendable {
     public var writableLastPid = false
     /// ns_last_pid before the command starts, so that its PID is pidOffset + 1.
     public var pidOffset: UInt32 = 1000
+    /// A file in the container naming, once the command has exited 0, the process that takes
+    /// its place: the root of a tree that `criu restore --restore-detached` left behind.
+    public var adoptedPIDFile: String?
     public var ports: [PortMapping] = []
     /// A directory of the container's own, for /etc/hosts, /etc/hostname and /etc/resolv.conf.
     public var stateDirectory: String

@@ -10,6 +10,7 @@ enum Crib {
     /// Every command, in the order `crib --help` lists them.
     static let commands: [any Command.Type] = [
         RunCommand.self,
+        CheckpointCommand.self,
         PsCommand.self,
         RmCommand.self,
         ImagesCommand.self,

@@ -93,9 +93,12 @@ struct RunCommand: Command {
         }
 
         let prepared = try prepareRootfs(directory: directory)
-        let spec = try options.makeSpec(
+        var spec = try options.makeSpec(
             image: prepared.config, rootfs: prepared.rootfs, userLayers: prepared.userLayers,
             stateDirectory: directory, defaultHostname: String(record.id.prefix(12)))
+        if let checkpoint = prepared.checkpoint {
+            try prepareRestore(&spec, checkpoint: checkpoint, layers: prepared.userLayers)
+        }
         record.command = spec.arguments
         record.ports = spec.ports.map(\.description)
 
@@ -127,6 +130,21 @@ struct RunCommand: Command {
         var rootfs: ContainerSpec.Rootfs
         var config: ContainerConfig?
         var userLayers: [String]
+        var checkpoint: CheckpointRecord?
+    }
+
+    /// A checkpoint image restores instead of starting: CRIU gets what it needs, and the user
+    /// is told what crib granted beyond the options given.
+    private func prepareRestore(_ spec: inout ContainerSpec, checkpoint: CheckpointRecord, layers: [String]) throws {
+        let image = image ?? ""
+        if checkpoint.method == .trigger && !options.command.isEmpty {
+            throw UsageError("\(image) is a checkpoint that crib restores itself; give no command after it", command: Self.name)
+        }
+        let granted = try RestorePreparation.prepare(
+            &spec, record: checkpoint, image: image, layers: layers, host: try HostProfile.current())
+        if !granted.isEmpty {
+            global.log.log(.info, "restoring checkpoint \(image): granted \(granted.joined(separator: ", "))")
+        }
     }
 
     private func prepareRootfs(directory: String) throws -> PreparedRootfs {
@@ -141,7 +159,7 @@ struct RunCommand: Command {
         guard let image else { throw UsageError("run needs an IMAGE or --rootfs DIR", command: Self.name) }
         let store = try ContentStore(root: global.root, log: global.log)
         let stored = try store.image(image)
-        let lower = try LayerDirectories.lowerDirectories(for: stored.config, root: global.root)
+        let lower = try ImageLayers.lowerDirectories(for: stored, store: store, log: global.log)
         let upper = directory + "/upper"
         let work = directory + "/work"
         let mountPoint = directory + "/rootfs"
@@ -150,6 +168,7 @@ struct RunCommand: Command {
         }
         return PreparedRootfs(
             rootfs: .overlay(lower: lower, upper: upper, work: work, mountPoint: mountPoint),
-            config: stored.config.config, userLayers: [upper] + lower)
+            config: stored.config.config, userLayers: [upper] + lower,
+            checkpoint: try CheckpointRecord(annotations: stored.manifest.annotations, image: image))
     }
 }
