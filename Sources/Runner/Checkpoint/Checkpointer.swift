@@ -117,6 +117,7 @@ public final class Checkpointer {
                 checkpoint.imagesDirectory = Self.triggerImagesDirectory
                 checkpoint.stdio = stdio
                 checkpoint.rootPID = pid
+                container.signal(SIGKILL)
             } catch {
                 container.signal(SIGKILL)
                 _ = exit.wait(until: .distantFuture)
@@ -243,6 +244,9 @@ public final class Checkpointer {
         let arguments = [
             criu, "dump", "--tree", String(pid), "--images-dir", Self.triggerImagesDirectory, "--log-file", "dump.log",
             "--tcp-established",
+            // The tree's end would end init and with it the PID namespace that criu itself
+            // runs in, before criu is done; crib kills the container once criu has exited.
+            "--leave-running",
         ]
         let process = try container.exec(arguments, workingDirectory: "/", privileged: true)
         let status = process.wait()
