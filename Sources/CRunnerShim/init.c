@@ -110,7 +110,9 @@ void crib_run_init(const struct crib_config *config) {
         int number = sigwaitinfo(&all, &info);
         if (number < 0) continue;
         if (number != SIGCHLD) {
-            kill(app, number);
+            /* A restoring criu neither passes signals on to the tree it restored nor lets it
+               go: every process of the container hears them (kill -1 spares init itself). */
+            kill(config->signal_all ? -1 : app, number);
             continue;
         }
         int status;

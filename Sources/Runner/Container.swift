@@ -156,6 +156,7 @@ public final class Container: @unchecked Sendable {
         config.append(.hostname, string: spec.hostname)
         config.append(.pidOffset, number: spec.pidOffset)
         if let file = spec.adoptedPIDFile { config.append(.adopt, string: file) }
+        if spec.signalsToAll { config.append(.signalAll, number: 1) }
     }
 
     private func appendProcess(to config: inout ShimConfig) throws {

@@ -68,6 +68,8 @@ public struct ContainerSpec: Sendable {
     /// A file in the container naming, once the command has exited 0, the process that takes
     /// its place: the root of a tree that `criu restore --restore-detached` left behind.
     public var adoptedPIDFile: String?
+    /// Signals for the command go to every process in the container instead.
+    public var signalsToAll = false
     public var ports: [PortMapping] = []
     /// A directory of the container's own, for /etc/hosts, /etc/hostname and /etc/resolv.conf.
     public var stateDirectory: String

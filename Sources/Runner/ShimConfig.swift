@@ -25,6 +25,7 @@ struct ShimConfig {
         case join = 16
         case remove = 17
         case adopt = 18
+        case signalAll = 19
     }
 
     mutating func append(_ tag: Tag, _ payload: Data) {

@@ -46,6 +46,7 @@ enum crib_config_tag {
     CRIB_CONFIG_ROOTFS_FS = 15,   /* crib_mount_record + strings: how to mount the rootfs, or absent for a prepared directory */
     CRIB_CONFIG_REMOVE = 17,      /* string: delete this tree inside the user namespace, then exit */
     CRIB_CONFIG_JOIN = 16,        /* u32 host PID of a running container's init, u32 1 to join its user namespace too */
+    CRIB_CONFIG_SIGNAL_ALL = 19,  /* u32: 1 to forward signals to every process in the container, not only the command */
     CRIB_CONFIG_ADOPT = 18,       /* string: when the command exits 0, init carries on with the PID this file names */
 };
 

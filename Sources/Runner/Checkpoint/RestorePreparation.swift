@@ -47,6 +47,7 @@ public enum RestorePreparation {
             }
         }
         spec.pidOffset = restorePIDOffset
+        spec.signalsToAll = true
 
         if record.method == .trigger {
             spec.arguments = restoreArguments(criu: criu, record: record)
