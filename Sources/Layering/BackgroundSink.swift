@@ -27,7 +27,10 @@ final class BackgroundSink: ByteSink {
         var free = [Chunk]()
         var closed = false
         var finished = false
+        var cancelled = false
         var failure: (any Error)?
+        /// The output sink, released by the thread before it sets `finished`.
+        var output: ByteSink?
     }
 
     private let state = State()
@@ -36,23 +39,26 @@ final class BackgroundSink: ByteSink {
     init(output: ByteSink, chunkSize: Int = 1 << 20, chunkCount: Int = 4) {
         state.free = (0..<chunkCount).map { _ in Chunk(size: chunkSize) }
         current = state.free.removeLast()
+        state.output = output
         let state = state
         let thread = Thread {
             while true {
                 state.condition.lock()
                 while state.queued.isEmpty && !state.closed { state.condition.wait() }
                 guard !state.queued.isEmpty else {
+                    state.output = nil
                     state.finished = true
                     state.condition.broadcast()
                     state.condition.unlock()
                     return
                 }
                 let chunk = state.queued.removeFirst()
-                let failed = state.failure != nil
+                let failed = state.failure != nil || state.cancelled
+                let output = state.output
                 state.condition.unlock()
 
                 var error: (any Error)?
-                if !failed {
+                if !failed, let output {
                     do {
                         try output.write(UnsafeRawBufferPointer(rebasing: chunk.bytes[..<chunk.count]))
                     } catch let caught {
@@ -72,10 +78,15 @@ final class BackgroundSink: ByteSink {
         thread.start()
     }
 
+    /// Drops what is still queued and waits for the thread to end, so that the output sink
+    /// (a store's blob writer, which removes its temporary file when released) is released
+    /// before this returns.
     deinit {
         state.condition.lock()
+        state.cancelled = true
         state.closed = true
         state.condition.broadcast()
+        while !state.finished { state.condition.wait() }
         state.condition.unlock()
     }
 
