@@ -50,6 +50,11 @@ public final class Container: @unchecked Sendable {
     ///   set the container up, `RunnerError.commandFailed` when the command could not be run.
     public func start() throws {
         let maps = Self.isRootless ? UserNamespaceMaps.forCurrentUser() : nil
+        if let maps, !maps.usesHelpers, spec.uid != 0 || spec.gid != 0 || !spec.supplementaryGroups.isEmpty {
+            throw RunnerError.rootlessUnsupported(
+                feature: "running as uid \(spec.uid) gid \(spec.gid)",
+                reason: "without a range for this user in /etc/subuid and /etc/subgid only root exists in the container")
+        }
         if joinPID == nil { try writeEtcFiles() }
         let config = try makeConfig(maps: maps)
 
@@ -78,6 +83,7 @@ public final class Container: @unchecked Sendable {
         syncFD = syncPair[0]
 
         relayPID = try spawnShim(config: configPipe[0], sync: syncPair[1], error: errorPipe[1])
+        log.log(.debug, "spawned the container shim as PID \(relayPID)")
         close(configPipe[0])
         configPipe[0] = -1
         close(errorPipe[1])
@@ -103,6 +109,7 @@ public final class Container: @unchecked Sendable {
             throw error
         }
 
+        log.log(.debug, "container init is PID \(initPID)")
         // The error pipe reaches EOF once the command has been executed: every copy of its
         // write end is closed or close-on-exec.
         let report = readErrorRecord(errorPipe[0])
@@ -264,6 +271,7 @@ public final class Container: @unchecked Sendable {
                 throw RunnerError.setupFailed(stage: "sync", message: "unexpected message \(byte) from the shim")
             }
             try maps.apply(to: relayPID)
+            log.log(.debug, "wrote the user namespace maps of PID \(relayPID)")
             try writeAll(Data([UInt8(ascii: "M")]), to: syncFD)
         }
         var message = [UInt8](repeating: 0, count: 5)

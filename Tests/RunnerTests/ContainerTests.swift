@@ -324,6 +324,31 @@ struct ContainerTests {
         #expect(again.error.contains("kept"))
     }
 
+    @Test func unprivilegedUserWithoutSubordinateIDs() throws {
+        try requireRoot()
+        let user = "cribsolo"
+        if (try Shell.run("/usr/bin/id", [user])).status != 0 {
+            // SUB_UID_COUNT=0 keeps useradd from giving the user a range in /etc/subuid.
+            let created = try Shell.run("/usr/sbin/useradd", ["-m", "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0", user])
+            #expect(created.status == 0, "useradd \(user): \(created.error)")
+        }
+        let subuid = try String(contentsOfFile: "/etc/subuid", encoding: .utf8)
+        #expect(!subuid.contains("\(user):"), "\(user) must have no subordinate ids for this test")
+        let rootfs = try BusyboxRootfs(owner: user)
+        defer { rootfs.remove() }
+        let base = ["-u", user, "--", "env", "HOME=/home/\(user)", Shell.crib, "--root", "/home/\(user)/crib-test-root", "run", "--rm"]
+
+        let result = try Shell.run(
+            "/usr/sbin/runuser", base + ["--rootfs", rootfs.path, "sh", "-c", "id -u; cat /proc/self/setgroups; wc -l < /proc/self/uid_map"])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output == "0\ndeny\n1\n")
+
+        let other = try Shell.run("/usr/sbin/runuser", base + ["-u", "app", "--rootfs", rootfs.path, "true"])
+        #expect(other.status == 125)
+        #expect(other.error.contains("cannot work without root"))
+        #expect(other.error.contains("/etc/subuid"))
+    }
+
     @Test func unprivilegedUserRunsContainer() throws {
         try requireRoot()
         let user = "cribtest"
