@@ -11,7 +11,8 @@ public enum LayerDirectories {
         for (path, diffID) in zip(directories, config.rootfs.diffIDs) {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw RunnerError.setupFailed(stage: "rootfs", message: "layer \(diffID) is not unpacked in \(root.layers)")
+                throw RunnerError.setupFailed(
+                    stage: "rootfs", message: "layer \(diffID) is not unpacked in \(root.layers)")
             }
         }
         guard !directories.isEmpty else {

@@ -101,7 +101,8 @@ struct UserNamespaceMaps {
         while waitpid(child, &status, 0) < 0 && errno == EINTR {}
         guard status == 0 else {
             let message = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw RunnerError.setupFailed(stage: "userns", message: "\(tool) exited with status \(status >> 8): \(message)")
+            throw RunnerError.setupFailed(
+                stage: "userns", message: "\(tool) exited with status \(status >> 8): \(message)")
         }
     }
 }

@@ -11,7 +11,8 @@ struct ImageRunTests {
     func storeImage(root: String, name: String, config: ContainerConfig, owner: String? = nil) throws {
         let rootfs = try BusyboxRootfs(owner: owner)
         defer { rootfs.remove() }
-        let tar = FileManager.default.temporaryDirectory.appendingPathComponent("crib-layer-\(UUID().uuidString).tar").path
+        let tar = FileManager.default.temporaryDirectory.appendingPathComponent("crib-layer-\(UUID().uuidString).tar")
+            .path
         defer { try? FileManager.default.removeItem(atPath: tar) }
         let packed = try Shell.run("/bin/tar", ["-C", rootfs.path, "--numeric-owner", "-cf", tar, "."])
         #expect(packed.status == 0, "\(packed.error)")
@@ -47,7 +48,9 @@ struct ImageRunTests {
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output == "uid=1000(app) gid=1000(app) groups=2000(extra)\n/home/app\nhello\n")
 
-        let overridden = try Shell.crib(root: root.path, ["run", "--rm", "-u", "root", "-e", "GREETING=bye", "busybox-test", "echo $GREETING; id -u"])
+        let overridden = try Shell.crib(
+            root: root.path,
+            ["run", "--rm", "-u", "root", "-e", "GREETING=bye", "busybox-test", "echo $GREETING; id -u"])
         #expect(overridden.output == "bye\n0\n", "\(overridden.error)")
     }
 
@@ -60,7 +63,11 @@ struct ImageRunTests {
         try storeImage(root: root.path, name: "busybox-test", config: config)
 
         let result = try Shell.crib(
-            root: root.path, ["run", "--name", "writer", "busybox-test", "sh", "-c", "echo data > /root/new; rm /etc/group; grep -c overlay /proc/mounts"])
+            root: root.path,
+            [
+                "run", "--name", "writer", "busybox-test", "sh", "-c",
+                "echo data > /root/new; rm /etc/group; grep -c overlay /proc/mounts",
+            ])
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output == "1\n")
 
@@ -74,7 +81,9 @@ struct ImageRunTests {
         #expect(lstat(upper + "/etc/group", &info) == 0)
         #expect(info.st_mode & S_IFMT == S_IFCHR)
         let layers = try FileManager.default.contentsOfDirectory(atPath: RootDirectory(path: root.path).layers)
-        #expect(FileManager.default.fileExists(atPath: RootDirectory(path: root.path).layers + "/" + layers[0] + "/etc/group"))
+        #expect(
+            FileManager.default.fileExists(
+                atPath: RootDirectory(path: root.path).layers + "/" + layers[0] + "/etc/group"))
 
         let removed = try Shell.crib(root: root.path, ["rm", "writer"])
         #expect(removed.status == 0, "\(removed.error)")
@@ -102,7 +111,8 @@ struct ImageRunTests {
         config.cmd = ["sh", "-c", "echo written > /tmp/file; cat /tmp/file; id -u"]
         try storeImage(root: root, name: "busybox-test", config: config, owner: user)
 
-        let result = try Shell.run("/usr/sbin/runuser", ["-u", user, "--", Shell.crib, "--root", root, "run", "--rm", "busybox-test"])
+        let result = try Shell.run(
+            "/usr/sbin/runuser", ["-u", user, "--", Shell.crib, "--root", root, "run", "--rm", "busybox-test"])
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output == "written\n0\n")
 
@@ -110,7 +120,10 @@ struct ImageRunTests {
         // crib rm still removes it.
         let kept = try Shell.run(
             "/usr/sbin/runuser",
-            ["-u", user, "--", Shell.crib, "--root", root, "run", "--name", "kept", "-u", "app", "busybox-test", "sh", "-c", "echo x > /tmp/by-app"])
+            [
+                "-u", user, "--", Shell.crib, "--root", root, "run", "--name", "kept", "-u", "app", "busybox-test",
+                "sh", "-c", "echo x > /tmp/by-app",
+            ])
         #expect(kept.status == 0, "\(kept.error)")
         let removed = try Shell.run("/usr/sbin/runuser", ["-u", user, "--", Shell.crib, "--root", root, "rm", "kept"])
         #expect(removed.status == 0, "\(removed.error)")

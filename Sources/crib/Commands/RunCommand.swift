@@ -132,7 +132,8 @@ struct RunCommand: Command {
     private func prepareRootfs(directory: String) throws -> PreparedRootfs {
         if let rootfs {
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: rootfs, isDirectory: &isDirectory), isDirectory.boolValue else {
+            guard FileManager.default.fileExists(atPath: rootfs, isDirectory: &isDirectory), isDirectory.boolValue
+            else {
                 throw UsageError("--rootfs \(rootfs) is not a directory", command: Self.name)
             }
             let absolute = URL(fileURLWithPath: rootfs).standardizedFileURL.path
