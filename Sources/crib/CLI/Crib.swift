@@ -9,10 +9,17 @@ enum Crib {
 
     /// Every command, in the order `crib --help` lists them.
     static let commands: [any Command.Type] = [
-        VersionCommand.self,
         RunCommand.self,
         PsCommand.self,
         RmCommand.self,
+        ImagesCommand.self,
+        InspectCommand.self,
+        TagCommand.self,
+        RmiCommand.self,
+        PruneCommand.self,
+        ImportCommand.self,
+        UnpackCommand.self,
+        VersionCommand.self,
     ]
 
     /// Runs `arguments` (without the program name) and returns the exit status.
