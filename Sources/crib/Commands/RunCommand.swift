@@ -142,7 +142,7 @@ struct RunCommand: Command {
         guard let image else { throw UsageError("run needs an IMAGE or --rootfs DIR", command: Self.name) }
         let store = try ContentStore(root: global.root, log: global.log)
         let stored = try store.image(image)
-        let lower = try LayerDirectories.lowerDirectories(for: stored.config, root: global.root)
+        let lower = try LayerDirectories.lowerDirectories(for: stored, store: store, root: global.root, log: global.log)
         let upper = directory + "/upper"
         let work = directory + "/work"
         let mountPoint = directory + "/rootfs"
