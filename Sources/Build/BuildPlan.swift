@@ -1,4 +1,4 @@
-/// What a build will do: the stages it needs in dependency order, each with its steps fully
+/// The plan of a build: the stages it needs in dependency order, each with its steps fully
 /// expanded, so that an executor only walks it and a dry run can print it.
 public struct BuildPlan: Sendable {
     public let dockerfile: Dockerfile
@@ -42,7 +42,7 @@ public struct PlannedStep: Sendable {
     public let instruction: Instruction
     public let action: Action
     /// The instruction with its arguments expanded, in the form image history shows it, such as
-    /// `ENV PATH=/opt/java/bin:/usr/bin`; for RUN, the command with the build args in scope.
+    /// `ENV PATH=/opt/java/bin:/usr/bin`. For RUN it is the command with the build args in scope.
     public let summary: String
     /// The settings after this step.
     public let settings: ImageSettings

@@ -1,7 +1,8 @@
 import Foundation
+import OCI
 
 /// Plans a build: picks the stages the target needs, resolves each base, scopes the ARGs,
-/// and expands every instruction as the Dockerfile reference says.
+/// and expands every instruction where the Dockerfile reference expands it.
 ///
 /// ARG scoping follows the reference. ARGs before the first FROM are in scope for FROM lines
 /// only; a stage sees one of them after it declares the name again. A stage's own ARG is in
@@ -35,9 +36,9 @@ public struct BuildPlanner {
         let platform = options.platform
         return [
             "TARGETPLATFORM": platform.description, "TARGETOS": platform.os, "TARGETARCH": platform.architecture,
-            "TARGETVARIANT": platform.variant ?? "", "BUILDPLATFORM": BuildPlatform.host.description,
-            "BUILDOS": BuildPlatform.host.os, "BUILDARCH": BuildPlatform.host.architecture,
-            "BUILDVARIANT": BuildPlatform.host.variant ?? "",
+            "TARGETVARIANT": platform.variant ?? "", "BUILDPLATFORM": Platform.current.description,
+            "BUILDOS": Platform.current.os, "BUILDARCH": Platform.current.architecture,
+            "BUILDVARIANT": Platform.current.variant ?? "",
         ]
     }
 

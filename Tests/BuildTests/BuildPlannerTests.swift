@@ -1,3 +1,4 @@
+import OCI
 import Testing
 
 @testable import Build
@@ -270,10 +271,10 @@ struct BuildPlannerTests {
     }
 
     @Test func platformArgsInFrom() throws {
-        let options = BuildOptions(platform: BuildPlatform(os: "linux", architecture: "arm64", variant: "v8"))
+        let options = BuildOptions(platform: Platform(architecture: "arm64", os: "linux", variant: "v8"))
         let result = try plan("FROM --platform=$BUILDPLATFORM busybox:$TARGETARCH\nARG TARGETPLATFORM\nENV P=$TARGETPLATFORM\n", options: options)
         #expect(result.target.base == .image("busybox:arm64"))
-        #expect(result.target.platform == BuildPlatform.host.description)
+        #expect(result.target.platform == Platform.current.description)
         #expect(result.target.settings.environment == ["P=linux/arm64/v8"])
     }
 }

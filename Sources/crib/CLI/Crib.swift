@@ -8,7 +8,8 @@ enum Crib {
 
     /// Every command, in the order `crib --help` lists them.
     static let commands: [any Command.Type] = [
-        VersionCommand.self
+        VersionCommand.self,
+        BuildCommand.self,
     ]
 
     /// Runs `arguments` (without the program name) and returns the exit status.
