@@ -10,6 +10,8 @@ public enum BuildError: Error, CustomStringConvertible, Sendable {
     case invalidInstruction(SourceLocation, String)
     /// A `.dockerignore` line is not a valid pattern.
     case invalidIgnorePattern(file: String, line: Int, pattern: String, reason: String)
+    /// A RUN command exited with a status other than 0.
+    case runFailed(SourceLocation, command: String, status: Int32)
     /// The requested `--target` names no stage.
     case targetNotFound(String)
     /// A `--build-arg` or similar option the user typed is malformed.
@@ -24,6 +26,8 @@ public enum BuildError: Error, CustomStringConvertible, Sendable {
             return "\(location): \(message)"
         case .invalidIgnorePattern(let file, let line, let pattern, let reason):
             return "\(file):\(line): invalid pattern \"\(pattern)\": \(reason)"
+        case .runFailed(let location, let command, let status):
+            return "\(location): \(command) failed with exit status \(status)"
         case .targetNotFound(let target):
             return "target stage \"\(target)\" not found in the Dockerfile"
         case .invalidOption(let message):

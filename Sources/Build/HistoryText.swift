@@ -14,10 +14,9 @@ public enum HistoryText {
     }
 
     /// For COPY and ADD: `/bin/sh -c #(nop) COPY file:HEX in /dest ` for one file, `dir:HEX`
-    /// otherwise, HEX being the digest of what was copied.
-    public static func copy(_ step: CopyStep, items: [CopyItem], content: Digest) -> String {
+    /// otherwise, HEX being the digest of what was copied. `kind` is `file` or `dir`.
+    public static func copy(_ step: CopyStep, kind: String, content: Digest) -> String {
         let keyword = step.isAdd ? "ADD" : "COPY"
-        let kind = items.count == 1 && items[0].kind != .directory ? "file" : "dir"
         var origin = ""
         switch step.origin {
         case .context: break
