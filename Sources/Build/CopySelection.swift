@@ -204,26 +204,18 @@ public struct CopySelection {
 
     /// Hashes what the items put into the image: paths, kinds, modes, link targets and file
     /// data, but not times, so the cache key of a COPY changes exactly when its result does.
-    public static func contentDigest(_ items: [CopyItem]) throws -> Digest {
+    /// File data enters through each file's own digest, which `files` remembers across builds.
+    public static func contentDigest(_ items: [CopyItem], files: FileDigestCache? = nil) throws -> Digest {
+        let files = files ?? FileDigestCache(path: nil, temporaryDirectory: "")
         var hasher = SHA256Hasher()
-        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
         for item in items {
             var header = "\(item.destination)\u{0}\(String(item.mode, radix: 8))\u{0}"
             switch item.kind {
             case .directory: header += "d"
-            case .regularFile(let size): header += "f\(size)"
+            case .regularFile(let size): header += "f\(size)\u{0}\(try files.digest(ofFileAt: item.sourcePath))"
             case .symlink(let target): header += "l\(target)"
             }
             hasher.update(Data((header + "\u{0}").utf8))
-
-            guard case .regularFile = item.kind else { continue }
-            let descriptor = try checkSyscall("open", path: item.sourcePath) { open(item.sourcePath, O_RDONLY | O_CLOEXEC) }
-            defer { close(descriptor) }
-            while true {
-                let count = try checkSyscall("read", path: item.sourcePath) { Glibc.read(descriptor, &buffer, buffer.count) }
-                if count == 0 { break }
-                buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
-            }
         }
         return hasher.finalize()
     }
