@@ -8,8 +8,15 @@ enum Crib {
 
     /// Every command, in the order `crib --help` lists them.
     static let commands: [any Command.Type] = [
-        VersionCommand.self,
         BuildCommand.self,
+        ImagesCommand.self,
+        InspectCommand.self,
+        TagCommand.self,
+        RmiCommand.self,
+        PruneCommand.self,
+        ImportCommand.self,
+        UnpackCommand.self,
+        VersionCommand.self,
     ]
 
     /// Runs `arguments` (without the program name) and returns the exit status.
