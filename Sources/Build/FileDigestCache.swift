@@ -39,7 +39,7 @@ public final class FileDigestCache {
         }
     }
 
-    /// The SHA-256 of the file at `path`, from the cache when its stat is unchanged.
+    /// Returns the SHA-256 of the file at `path`, from the cache when its stat is unchanged.
     public func digest(ofFileAt path: String) throws -> Digest {
         let descriptor = try checkSyscall("open", path: path) { open(path, O_RDONLY | O_CLOEXEC) }
         defer { close(descriptor) }

@@ -61,6 +61,26 @@ struct BuildCommandTests {
         #expect(!FileManager.default.fileExists(atPath: directory + "/root"))
     }
 
+    @Test func buildPrintsStepsAndReusesCache() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "FROM scratch\nLABEL purpose=test\nCOPY data.txt /data.txt\n".write(toFile: directory + "/Dockerfile", atomically: true, encoding: .utf8)
+        try "data\n".write(toFile: directory + "/data.txt", atomically: true, encoding: .utf8)
+        let arguments = ["build", "--root", directory + "/root", "--timestamp", "0", "-t", "copy-only", "."]
+
+        let first = try runCrib(arguments, in: directory)
+        #expect(first.status == 0, "stderr: \(first.stderr)")
+        #expect(first.stderr.contains("STEP 1/3: FROM scratch\nSTEP 2/3: LABEL purpose=test\nSTEP 3/3: COPY data.txt /data.txt\n"))
+        #expect(first.stderr.contains("Successfully tagged localhost/copy-only:latest"))
+        let id = first.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(id.count == 64 && id.allSatisfy(\.isHexDigit))
+
+        let second = try runCrib(arguments, in: directory)
+        #expect(second.status == 0, "stderr: \(second.stderr)")
+        #expect(second.stderr.contains("--> Using cache "))
+        #expect(second.stdout == first.stdout)
+    }
+
     @Test func parseErrorNamesLine() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

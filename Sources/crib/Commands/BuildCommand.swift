@@ -82,17 +82,31 @@ struct BuildCommand: Command {
 
     func run() throws -> Int32 {
         let buildContext = try BuildContext(directory: context, file: file)
+        return dryRun ? try printPlan(buildContext) : try build(buildContext)
+    }
+
+    private func build(_ buildContext: BuildContext) throws -> Int32 {
+        let options = BuildExecutor.Options(
+            tags: tags, noCache: noCache, timestamp: timestamp, compression: LayerCompression(rawValue: compression) ?? .gzip)
+        let quiet = global.quiet
+        // STEP lines go to stderr like every progress line; stdout gets only the image id.
+        let executor = try BuildExecutor(
+            root: global.root, context: buildContext, buildOptions: buildOptions, options: options, log: global.log
+        ) { line in
+            if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        }
+        let result = try executor.run()
+        print(result.image.id.encoded)
+        return 0
+    }
+
+    private func printPlan(_ buildContext: BuildContext) throws -> Int32 {
         let bases = StoreBaseLookup(root: global.root)
         let plan = try BuildPlanner(dockerfile: buildContext.dockerfile, options: buildOptions) { reference, _ in
             try bases.settings(for: reference)
         }.plan()
-
         if !plan.unusedBuildArgs.isEmpty {
             global.log.log(.warning, "build args not used by any ARG: \(plan.unusedBuildArgs.joined(separator: ", "))")
-        }
-        guard dryRun else {
-            // NOTE: the executor needs the layering and runner modules, which this branch does not have yet.
-            throw BuildError.invalidOption("crib build can only plan builds so far; run it with --dry-run")
         }
         print(BuildPlanText.render(plan, context: buildContext, unknownBases: bases.unknown), terminator: "")
         return 0
