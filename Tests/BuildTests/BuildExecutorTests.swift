@@ -181,4 +181,86 @@ struct BuildExecutorTests {
         #expect(try fixture.listLayer(layers[2]) == ["drwxr-xr-x 0/0 srv/", "drwxr-xr-x 7/7 srv/bin/", "-rwxr-xr-x 7/7 srv/bin/run.sh"])
     }
 
+    @Test func cachedRebuildSkipsEveryStep() throws {
+        let fixture = try BuildFixture()
+        try fixture.makeBusyboxImage()
+        try fixture.write("a.txt", "a\n")
+        try fixture.write("b.txt", "b\n")
+        let dockerfile = """
+            FROM busybox
+            COPY a.txt /a.txt
+            RUN cat /a.txt > /copy-of-a
+            COPY b.txt /b.txt
+            RUN cat /b.txt > /copy-of-b
+            """
+        let cold = try fixture.build(dockerfile)
+        #expect(cold.executedSteps == 4)
+        #expect(cold.cachedSteps == 0)
+
+        let warm = try fixture.build(dockerfile)
+        #expect(warm.executedSteps == 0)
+        #expect(warm.cachedSteps == 4)
+        #expect(warm.image.manifest.layers == cold.image.manifest.layers)
+
+        // Changing b.txt invalidates its COPY and the RUN after it, not the steps before.
+        try fixture.write("b.txt", "changed\n")
+        let changed = try fixture.build(dockerfile)
+        #expect(changed.cachedSteps == 2)
+        #expect(changed.executedSteps == 2)
+
+        let uncached = try fixture.build(dockerfile, noCache: true)
+        #expect(uncached.executedSteps == 4)
+    }
+
+    @Test func failingRunLeavesNoTag() throws {
+        let fixture = try BuildFixture()
+        try fixture.makeBusyboxImage()
+        do {
+            _ = try fixture.build("FROM busybox\nRUN true\nRUN exit 3\n", tags: ["broken"])
+            Issue.record("the build succeeded")
+        } catch {
+            #expect("\(error)" == fixture.context + "/Dockerfile:3: RUN exit 3 failed with exit status 3")
+        }
+        let store = try ContentStore(root: fixture.root)
+        #expect(throws: OCIError.self) { try store.image("broken") }
+    }
+
+    @Test func runSeesEnvironmentArgsAndUser() throws {
+        let fixture = try BuildFixture()
+        try fixture.makeBusyboxImage()
+        let dockerfile = """
+            FROM busybox
+            ARG VERSION=1.2
+            ENV HOME_DIR=/home/app
+            RUN mkdir -p $HOME_DIR && echo "$VERSION $HOME_DIR" > /env.txt && chown app $HOME_DIR
+            USER app
+            RUN id -u > $HOME_DIR/uid
+            """
+        let result = try fixture.build(dockerfile, options: BuildOptions(buildArgs: ["VERSION": "2.0"]))
+        let layers = result.image.manifest.layers
+        #expect(try fixture.readFile(layers[1], "env.txt") == "2.0 /home/app\n")
+        #expect(try fixture.listLayer(layers[2]).contains("-rw-r--r-- 1000/1000 home/app/uid"))
+        #expect(try fixture.readFile(layers[2], "home/app/uid") == "1000\n")
+        #expect(result.image.config.config?.env == ["HOME_DIR=/home/app"])
+        #expect(result.image.config.config?.user == "app")
+        let history = result.image.config.history?.map { $0.createdBy ?? "" } ?? []
+        #expect(history.contains("|1 VERSION=2.0 /bin/sh -c mkdir -p $HOME_DIR && echo \"$VERSION $HOME_DIR\" > /env.txt && chown app $HOME_DIR"))
+    }
+
+    @Test func multiStageCopyFrom() throws {
+        let fixture = try BuildFixture()
+        try fixture.makeBusyboxImage()
+        let dockerfile = """
+            FROM busybox AS build
+            RUN mkdir /out && echo compiled > /out/app.bin
+            FROM busybox AS unused
+            RUN exit 1
+            FROM busybox
+            COPY --from=build /out/app.bin /app/
+            RUN test "$(cat /app/app.bin)" = compiled
+            """
+        let result = try fixture.build(dockerfile)
+        #expect(result.plan.stages.map(\.index) == [0, 2])
+        #expect(try fixture.listLayer(result.image.manifest.layers[1]) == ["drwxr-xr-x 0/0 app/", "-rw-r--r-- 0/0 app/app.bin"])
+    }
 }

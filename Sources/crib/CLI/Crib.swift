@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import Runner
 
 /// The command line: finds the command, parses its options, runs it, and maps errors to
 /// exit statuses. Takes an argv array so that tests can run any command in-process.
@@ -9,6 +10,9 @@ enum Crib {
     /// Every command, in the order `crib --help` lists them.
     static let commands: [any Command.Type] = [
         BuildCommand.self,
+        RunCommand.self,
+        PsCommand.self,
+        RmCommand.self,
         ImagesCommand.self,
         InspectCommand.self,
         TagCommand.self,
@@ -98,7 +102,8 @@ enum Crib {
     /// crib's own failures exit 125; a container command that cannot be run 126, one not
     /// found 127, as podman does.
     static func exitStatus(for error: any Error) -> Int32 {
-        125
+        if let runner = error as? RunnerError { return runner.exitStatus }
+        return 125
     }
 
     static func hint(for error: any Error) -> String? {
