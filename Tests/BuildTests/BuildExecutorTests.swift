@@ -212,6 +212,25 @@ struct BuildExecutorTests {
         #expect(uncached.executedSteps == 4)
     }
 
+    @Test func runBuildIsReproducible() throws {
+        let fixture = try BuildFixture()
+        try fixture.makeBusyboxImage()
+        let otherRoot = RootDirectory(path: fixture.directory + "/other-root")
+        try FileManager.default.copyItem(atPath: fixture.root.path, toPath: otherRoot.path)
+        try fixture.write("input.txt", "input\n")
+        let dockerfile = """
+            FROM busybox
+            COPY input.txt /work/
+            RUN mkdir -p /out && cat /work/input.txt /work/input.txt > /out/twice.txt
+            """
+        let first = try fixture.build(dockerfile, timestamp: 1_000_000)
+        Thread.sleep(forTimeInterval: 1.1)
+        let second = try fixture.build(dockerfile, timestamp: 1_000_000, root: otherRoot)
+        #expect(second.executedSteps == 2)
+        #expect(first.image.manifest.layers == second.image.manifest.layers)
+        #expect(first.image.digest == second.image.digest)
+    }
+
     @Test func failingRunLeavesNoTag() throws {
         let fixture = try BuildFixture()
         try fixture.makeBusyboxImage()
