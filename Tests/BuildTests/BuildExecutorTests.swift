@@ -282,4 +282,64 @@ struct BuildExecutorTests {
         #expect(result.plan.stages.map(\.index) == [0, 2])
         #expect(try fixture.listLayer(result.image.manifest.layers[1]) == ["drwxr-xr-x 0/0 app/", "-rw-r--r-- 0/0 app/app.bin"])
     }
+
+    @Test func runHeredocForms() throws {
+        let fixture = try BuildFixture()
+        try fixture.makeBusyboxImage()
+        let dockerfile = """
+            FROM busybox
+            RUN <<EOF
+            echo one > /one
+            echo two >> /one
+            EOF
+            RUN <<EOF
+            #!/bin/sh
+            echo script > /script-out
+            EOF
+            RUN cat > /two <<A && cat > /three <<-B
+            $PATH
+            A
+            \ttab
+            \tB
+            """
+        let result = try fixture.build(dockerfile)
+        let layers = result.image.manifest.layers
+        #expect(try fixture.readFile(layers[1], "one") == "one\ntwo\n")
+        #expect(try fixture.readFile(layers[2], "script-out") == "script\n")
+        #expect(try fixture.listLayer(layers[2]) == ["-rw-r--r-- 0/0 script-out"])
+        #expect(try fixture.readFile(layers[3], "two") == "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n")
+        #expect(try fixture.readFile(layers[3], "three") == "tab\n")
+    }
+
+    @Test func addExtractsLocalArchives() throws {
+        let fixture = try BuildFixture()
+        try fixture.makeBusyboxImage()
+        try fixture.write("payload/x.txt", "x\n")
+        try fixture.write("payload/sub/y.txt", "y\n")
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/bin/tar")
+        tar.arguments = ["-czf", fixture.context + "/payload.tar.gz", "-C", fixture.context + "/payload", "--owner=0", "--group=0", "."]
+        try tar.run()
+        tar.waitUntilExit()
+        #expect(tar.terminationStatus == 0)
+
+        let result = try fixture.build("FROM busybox\nADD payload.tar.gz /opt/payload/\nCOPY payload.tar.gz /kept/\n")
+        let layers = result.image.manifest.layers
+        let added = try fixture.listLayer(layers[1])
+        #expect(added.contains("-rw-r--r-- 0/0 opt/payload/x.txt"))
+        #expect(added.contains("-rw-r--r-- 0/0 opt/payload/sub/y.txt"))
+        #expect(try fixture.readFile(layers[1], "opt/payload/sub/y.txt") == "y\n")
+        #expect(try fixture.listLayer(layers[2]) == ["drwxr-xr-x 0/0 kept/", "-rw-r--r-- 0/0 kept/payload.tar.gz"])
+    }
+
+    @Test func onbuildTriggersOfBaseRun() throws {
+        let fixture = try BuildFixture()
+        try fixture.makeBusyboxImage()
+        _ = try fixture.build("FROM busybox\nONBUILD RUN echo triggered > /trigger.txt\n", tags: ["with-trigger"])
+        let child = try fixture.build("FROM with-trigger\nRUN cat /trigger.txt > /seen.txt\n", tags: ["child"])
+        let layers = child.image.manifest.layers
+        #expect(try fixture.readFile(layers[1], "trigger.txt") == "triggered\n")
+        #expect(try fixture.readFile(layers[2], "seen.txt") == "triggered\n")
+        #expect(child.image.config.config?.onBuild == nil)
+    }
 }
