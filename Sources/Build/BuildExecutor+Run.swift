@@ -89,8 +89,19 @@ extension BuildExecutor {
             throw BuildError.runFailed(location, command: step.instruction.text, status: status)
         }
 
-        try writeLayer(key: key, createdBy: HistoryText.run(step.summary), state: &state) { writer in
+        let diffID = try writeLayer(key: key, createdBy: HistoryText.run(step.summary), state: &state) { writer in
             try LayerDiff.addOverlayUpper(upper, to: writer)
+        }
+
+        // The upper directory is this layer in the overlay format of the layer cache, so it
+        // becomes the layer's directory and the next RUN does not unpack the blob again. With
+        // --timestamp the blob's file times are clamped and the upper's are not, so a later
+        // RUN must see the unpacked blob to stay reproducible.
+        if options.timestamp == nil && !layerCache.contains(diffID) {
+            try FileManager.default.createDirectory(atPath: root.layers, withIntermediateDirectories: true)
+            if rename(upper, layerCache.directory(for: diffID)) != 0 {
+                log.log(.debug, "layer \(diffID.shortID) was not moved into the layer cache: \(SystemError("rename", path: upper))")
+            }
         }
     }
 }

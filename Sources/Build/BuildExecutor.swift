@@ -191,8 +191,10 @@ public final class BuildExecutor {
         state.key = key
     }
 
-    /// Writes a layer through `body` into the store and records it in the cache under `key`.
-    func writeLayer(key: Digest, createdBy: String, state: inout ImageState, _ body: (LayerWriter) throws -> Void) throws {
+    /// Writes a layer through `body` into the store, records it in the cache under `key`, and
+    /// returns its diffID.
+    @discardableResult
+    func writeLayer(key: Digest, createdBy: String, state: inout ImageState, _ body: (LayerWriter) throws -> Void) throws -> Digest {
         let blob = try store.beginBlob()
         let writer = try LayerWriter(
             sink: blob, options: LayerWriter.Options(compression: options.compression, timestamp: options.timestamp), log: log)
@@ -208,6 +210,7 @@ public final class BuildExecutor {
         append(layer: descriptor, diffID: result.diffID, createdBy: createdBy, key: key, to: &state)
         progress("--> \(result.diffID.shortID)")
         executedSteps += 1
+        return result.diffID
     }
 
     /// Unpacks the state's layers into the layer cache and returns their directories, top first.
