@@ -4,9 +4,8 @@
 # cached (a rebuild with nothing changed). Prints the median wall time of each.
 #
 # The base image is busybox-static from the host, imported into each tool's storage, so
-# nothing is pulled. podman and buildah use overlay storage and runc with the settings
-# /etc needs on this kind of machine (see below); buildah uses chroot isolation, its
-# fastest setup here.
+# nothing is pulled. podman and buildah use overlay storage and runc with the settings this
+# kind of machine needs (see below). buildah uses chroot isolation, its fastest setup here.
 #
 # Usage: bash bench/build.sh   (as root; RUNS=5 by default, CRIB_BINARY to pick a binary)
 set -euo pipefail
@@ -29,12 +28,12 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$scratch/tmp"
-# buildah writes to /var/tmp and podman to /run/libpod unless told otherwise.
+# Without these settings buildah writes to /var/tmp and podman to /run/libpod.
 export TMPDIR=$scratch/tmp
 
-# podman's rootful defaults ask for rlimits this machine refuses and crun cannot run on its
-# cgroup layout, so runc and lower limits are set; cgroupfs and a file event log because
-# there is no systemd.
+# podman's rootful defaults ask for rlimits this machine refuses, and crun cannot run on its
+# cgroup layout, so runc and lower limits are set. cgroupfs and a file event log replace
+# systemd, which this machine does not run.
 cat >"$scratch/containers.conf" <<CONF
 [containers]
 default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]

@@ -9,7 +9,7 @@ import OCI
 /// the sources' content. So a change to one step gives new keys from that step on, and the
 /// steps before it still hit.
 public final class BuildCache {
-    /// What a cached step produced.
+    /// The layer a cached step produced and its history line.
     public struct Entry: Codable, Hashable, Sendable {
         /// The compressed layer blob in the store.
         public var layer: Descriptor

@@ -2,9 +2,9 @@ import Foundation
 import OCI
 
 /// Chooses what a COPY or ADD takes from a source tree (the build context, or the root file
-/// system of a stage or image) and where each object lands, following the reference:
-/// a directory source copies its contents, not itself; a file goes to `DEST/NAME` when the
-/// destination is a directory and to `DEST` itself otherwise; wildcards follow Go's
+/// system of a stage or image) and where each object lands, following the reference.
+/// A directory source copies its contents, not itself. A file goes to `DEST/NAME` when the
+/// destination is a directory and to `DEST` itself otherwise. Wildcards follow Go's
 /// `filepath.Match`, and each match is copied as if it had been named.
 public struct CopySelection {
     /// The tree sources are relative to.
@@ -34,8 +34,8 @@ public struct CopySelection {
 
     /// Selects the items for `sources` (cleaned paths relative to `root`) copied to `destination`.
     ///
-    /// `destinationIsDirectory` is true when the instruction wrote a trailing `/`;
-    /// `isDirectoryInImage` answers whether a path is already a directory in the image, which
+    /// `destinationIsDirectory` is true when the instruction wrote a trailing `/`.
+    /// `isDirectoryInImage` returns whether a path is already a directory in the image, which
     /// also makes a file go inside it.
     public func items(
         sources: [String], destination: String, destinationIsDirectory: Bool,
@@ -144,8 +144,8 @@ public struct CopySelection {
         return FileInfo(kind: kind, mode: UInt32(status.st_mode & 0o7777), mtime: Int64(status.st_mtim.tv_sec))
     }
 
-    /// The info of a named source; a symlink named directly is followed, as long as it stays
-    /// inside the root, because the reference copies what a named link points to.
+    /// Returns the info of a named source. A symlink named directly is followed as long as it
+    /// stays inside the root, because the reference copies what a named link points to.
     private func followedInfo(_ relative: String) throws -> FileInfo {
         let path = path(relative)
         let own = try info(atPath: path, follow: false)

@@ -18,7 +18,7 @@ struct FileDigestCacheTests {
         try cache.save()
         #expect(FileManager.default.fileExists(atPath: cachePath))
 
-        // Same size and the old mtime put back: ctime still tells the change.
+        // Same size and the old mtime put back: the changed ctime still reveals the write.
         let attributes = try FileManager.default.attributesOfItem(atPath: file)
         Thread.sleep(forTimeInterval: 0.01)
         try "other".write(toFile: file, atomically: false, encoding: .utf8)
