@@ -74,7 +74,7 @@ struct BuildCommandTests {
         #expect(first.stderr.contains("Successfully tagged localhost/copy-only:latest"))
         let id = first.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(id.count == 64)
-        #expect(id.allSatisfy(\.isHexDigit))
+        #expect(id.allSatisfy { $0.isHexDigit })
 
         let second = try runCrib(arguments, in: directory)
         #expect(second.status == 0, "stderr: \(second.stderr)")
