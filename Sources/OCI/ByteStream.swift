@@ -43,13 +43,22 @@ public final class FileSink: ByteSink {
         }
     }
 
+    /// Creates a new file with a unique name `<directory>/<prefix>XXXXXX`.
+    public init(temporaryIn directory: String, prefix: String) throws {
+        var template = Array("\(directory)/\(prefix)XXXXXX".utf8CString)
+        descriptor = try checkSyscall("create temporary file in", path: directory) { mkstemp(&template) }
+        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+        path = String(cString: template)
+    }
+
     deinit { close(descriptor) }
 
     public func write(_ buffer: UnsafeRawBufferPointer) throws {
+        guard let base = buffer.baseAddress else { return }
         var offset = 0
         while offset < buffer.count {
             let written = try checkSyscall("write", path: path) {
-                Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                Foundation.write(descriptor, base + offset, buffer.count - offset)
             }
             offset += written
         }

@@ -2,13 +2,16 @@
 /// lowercase line: what failed, on which value, then the cause.
 public enum OCIError: Error, CustomStringConvertible, Sendable {
     case invalidDigest(String, reason: String)
+    case invalidReference(String, reason: String)
+    case invalidPlatform(String)
     case digestMismatch(object: String, expected: Digest, actual: Digest)
     case sizeMismatch(object: String, expected: Int64, actual: Int64)
-    case invalidReference(String, reason: String)
+    case tooLarge(object: String, size: Int64, limit: Int64)
     case imageNotFound(String)
+    case ambiguousImageID(String, count: Int)
     case blobNotFound(Digest)
     case malformedJSON(path: String, underlying: String)
-    case unsupportedMediaType(String, object: String)
+    case unsupportedMediaType(MediaType, object: String)
     case io(SystemError)
     /// A registry answered `operation` on `object` with an unexpected HTTP status.
     case registryFailure(operation: String, object: String, status: Int, detail: String)
@@ -25,16 +28,22 @@ public enum OCIError: Error, CustomStringConvertible, Sendable {
         switch self {
         case .invalidDigest(let text, let reason):
             return "invalid digest \"\(text)\": \(reason)"
-        case .digestMismatch(let object, let expected, let actual):
-            return "digest mismatch for \(object): expected \(expected), got \(actual)"
-        case .sizeMismatch(let object, let expected, let actual):
-            return "size mismatch for \(object): expected \(expected) bytes, got \(actual)"
         case .invalidReference(let text, let reason):
             return "invalid reference \"\(text)\": \(reason)"
+        case .invalidPlatform(let text):
+            return "invalid platform \"\(text)\": expected os/arch[/variant], such as linux/amd64"
+        case .digestMismatch(let object, let expected, let actual):
+            return "digest mismatch in \(object): expected \(expected), got \(actual)"
+        case .sizeMismatch(let object, let expected, let actual):
+            return "size mismatch in \(object): expected \(expected) bytes, got \(actual)"
+        case .tooLarge(let object, let size, let limit):
+            return "\(object) is too large: \(size) bytes, the limit is \(limit)"
         case .imageNotFound(let reference):
-            return "image not found: \(reference)"
+            return "image not known: \(reference)"
+        case .ambiguousImageID(let text, let count):
+            return "image id prefix \"\(text)\" matches \(count) images; give more digits"
         case .blobNotFound(let digest):
-            return "blob not found: \(digest)"
+            return "blob not found in the store: \(digest)"
         case .malformedJSON(let path, let underlying):
             return "malformed JSON in \(path): \(underlying)"
         case .unsupportedMediaType(let mediaType, let object):

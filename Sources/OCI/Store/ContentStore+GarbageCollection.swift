@@ -1,0 +1,75 @@
+import Foundation
+
+extension ContentStore {
+    /// What a collection removed.
+    public struct CollectionResult: Sendable {
+        public var removedImages: [Digest] = []
+        public var removedBlobs: [Digest] = []
+        public var reclaimedBytes: Int64 = 0
+    }
+
+    /// Removes dangling images (when asked), then every blob nothing in index.json references,
+    /// and stale temporary files.
+    ///
+    /// Waits until no other crib process holds the store for writing, so that a blob a running
+    /// build or pull has written but not yet referenced is never removed.
+    ///
+    /// - Parameter keeping: digests referenced from outside index.json, such as build cache entries.
+    /// - Parameter wait: when false, returns nil at once if another process is writing.
+    @discardableResult
+    public func garbageCollect(removeDangling: Bool, keeping: Set<Digest> = [], wait: Bool = true) throws -> CollectionResult? {
+        try withExclusiveUsage(wait: wait) {
+            var result = CollectionResult()
+            let live = try withIndexLock { () -> Set<Digest> in
+                var index = try readIndex()
+                if removeDangling {
+                    let named = Set(index.manifests.filter { $0.annotations?[AnnotationKey.refName] != nil }.map(\.digest))
+                    let dangling = index.manifests.filter { !named.contains($0.digest) }
+                    result.removedImages = dangling.map(\.digest)
+                    if !dangling.isEmpty {
+                        index.manifests.removeAll { !named.contains($0.digest) }
+                        try writeIndex(index)
+                    }
+                }
+                return try referencedBlobs(from: index.manifests)
+            }.union(keeping)
+
+            let directory = root.store + "/blobs/sha256"
+            for name in try FileManager.default.contentsOfDirectory(atPath: directory) {
+                guard let digest = try? Digest(parsing: "sha256:" + name) else { continue }
+                guard !live.contains(digest) else { continue }
+                let path = directory + "/" + name
+                var status = stat()
+                if stat(path, &status) == 0 { result.reclaimedBytes += Int64(status.st_size) }
+                try checkSyscall("remove blob", path: path) { unlink(path) }
+                result.removedBlobs.append(digest)
+            }
+
+            // Nobody else holds the store now, so whatever is in tmp/ was left by a killed process.
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: root.tmp)) ?? [] {
+                try? FileManager.default.removeItem(atPath: root.tmp + "/" + name)
+            }
+            return result
+        }
+    }
+
+    /// Every blob reachable from `entries`: manifests, their configs and layers, nested indexes.
+    ///
+    /// A referenced manifest that is missing or unreadable is an error, so that a collection
+    /// never runs on a store it does not understand.
+    func referencedBlobs(from entries: [Descriptor]) throws -> Set<Digest> {
+        var live = Set<Digest>()
+        var pending = entries
+        while let descriptor = pending.popLast() {
+            guard live.insert(descriptor.digest).inserted else { continue }
+            if descriptor.mediaType.isManifest {
+                let manifest = try readJSON(Manifest.self, descriptor)
+                live.insert(manifest.config.digest)
+                for layer in manifest.layers { live.insert(layer.digest) }
+            } else if descriptor.mediaType.isIndex {
+                pending.append(contentsOf: try readJSON(Index.self, descriptor).manifests)
+            }
+        }
+        return live
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+
+extension ContentStore {
+    // MARK: - Reading images
+
+    /// Every image in the store, one per manifest, with all its names; dangling images have none.
+    public func images() throws -> [StoredImage] {
+        let index = try readIndex()
+        var order = [Digest]()
+        var names = [Digest: [String]]()
+        var descriptors = [Digest: Descriptor]()
+        for entry in index.manifests where entry.mediaType.isManifest {
+            if descriptors[entry.digest] == nil {
+                order.append(entry.digest)
+                descriptors[entry.digest] = entry
+                names[entry.digest] = []
+            }
+            if let name = entry.annotations?[AnnotationKey.refName] {
+                names[entry.digest, default: []].append(name)
+            }
+        }
+        return try order.compactMap { digest in
+            guard let descriptor = descriptors[digest] else { return nil }
+            return try load(descriptor, names: names[digest] ?? [])
+        }
+    }
+
+    /// Finds an image by name (`app`, `app:1`, `localhost/app:1`, `docker.io/library/busybox`),
+    /// by `name@digest`, or by id (config digest or a prefix of its hex, as podman accepts).
+    public func image(_ text: String) throws -> StoredImage {
+        let all = try images()
+
+        for candidate in try ContentStore.candidateNames(text) {
+            if let found = all.first(where: { $0.names.contains(candidate.description) }) { return found }
+            if candidate.tag == nil, let digest = candidate.digest,
+                let found = all.first(where: { $0.digest == digest && $0.names.contains { $0.hasPrefix(candidate.repository + ":") } })
+            {
+                return found
+            }
+        }
+
+        if TransportReference.isImageID(text) {
+            let hex = text.hasPrefix("sha256:") ? String(text.dropFirst(7)) : text
+            let matches = all.filter { $0.id.encoded.hasPrefix(hex) || $0.digest.encoded.hasPrefix(hex) }
+            let distinct = Set(matches.map(\.digest))
+            if distinct.count == 1, let found = matches.first { return found }
+            if distinct.count > 1 { throw OCIError.ambiguousImageID(text, count: distinct.count) }
+        }
+        throw OCIError.imageNotFound(text)
+    }
+
+    /// The names a lookup of `text` tries, in order: a short name is looked for under
+    /// `localhost/` first, where crib puts what it builds, then under `docker.io`.
+    static func candidateNames(_ text: String) throws -> [ImageReference] {
+        if TransportReference.isImageID(text) && !text.contains(":") {
+            // Both a possible id prefix and a possible name, such as `abc`; try names first.
+            return [try? ImageReference(local: text), try? ImageReference(parsing: text)].compactMap { $0 }
+        }
+        if text.hasPrefix("sha256:") { return [] }
+        guard ImageReference.isShortName(text) else { return [try ImageReference(parsing: text)] }
+        return [try ImageReference(local: text), try ImageReference(parsing: text)]
+    }
+
+    /// Loads the manifest and config behind an index entry.
+    func load(_ descriptor: Descriptor, names: [String]) throws -> StoredImage {
+        let manifest = try readJSON(Manifest.self, descriptor)
+        let config = try readJSON(ImageConfig.self, manifest.config)
+        return StoredImage(manifestDescriptor: descriptor, manifest: manifest, config: config, names: names)
+    }
+
+    // MARK: - Writing images
+
+    /// Writes the config and manifest of a new image and gives it `names`.
+    ///
+    /// Every layer must already be in the store; names are parsed as local names
+    /// (`app` becomes `localhost/app:latest`).
+    @discardableResult
+    public func commitImage(config: ImageConfig, layers: [Descriptor], annotations: [String: String]? = nil, names: [String])
+        throws -> StoredImage
+    {
+        try holdForWriting()
+        let references = try names.map { try ImageReference(local: $0) }
+        for layer in layers where !hasBlob(layer.digest) {
+            throw OCIError.blobNotFound(layer.digest)
+        }
+        let configDescriptor = try writeBlob(try CanonicalJSON.encode(config), mediaType: .ociConfig)
+        let manifest = Manifest(config: configDescriptor, layers: layers, annotations: annotations)
+        let manifestDescriptor = try writeBlob(try CanonicalJSON.encode(manifest), mediaType: .ociManifest)
+        try setNames(references.map(\.description), for: manifestDescriptor, keepUnnamed: true)
+        return StoredImage(manifestDescriptor: manifestDescriptor, manifest: manifest, config: config, names: references.map(\.description))
+    }
+
+    /// Adds the name `name` to `image`, moving it from any image that had it.
+    public func tag(_ image: StoredImage, as name: String) throws {
+        let reference = try ImageReference(local: name)
+        try setNames([reference.description], for: image.manifestDescriptor, keepUnnamed: true)
+    }
+
+    /// Removes one name; the image stays while other names point at it.
+    public func untag(_ name: String) throws {
+        let image = try image(name)
+        let qualified = try ContentStore.candidateNames(name).map(\.description).first { image.names.contains($0) } ?? name
+        try withIndexLock {
+            var index = try readIndex()
+            index.manifests.removeAll { $0.annotations?[AnnotationKey.refName] == qualified }
+            try writeIndex(index)
+        }
+    }
+
+    /// Removes an image and every name pointing at it; its blobs go at the next collection.
+    public func removeImage(_ image: StoredImage) throws {
+        try withIndexLock {
+            var index = try readIndex()
+            index.manifests.removeAll { $0.digest == image.digest }
+            try writeIndex(index)
+        }
+    }
+
+    /// Points each of `names` at `descriptor` in one index update.
+    ///
+    /// An image that loses its last name stays in the index without one (dangling, shown as
+    /// `<none>`, as podman keeps it) until `prune`, unless `keepUnnamed` is false.
+    private func setNames(_ names: [String], for descriptor: Descriptor, keepUnnamed: Bool) throws {
+        try withIndexLock {
+            var index = try readIndex()
+            var orphaned = [Descriptor]()
+            for name in names {
+                if let position = index.manifests.firstIndex(where: { $0.annotations?[AnnotationKey.refName] == name }) {
+                    let previous = index.manifests.remove(at: position)
+                    if previous.digest != descriptor.digest { orphaned.append(previous) }
+                }
+            }
+            // The image is named now, so an unnamed entry of it is no longer needed.
+            index.manifests.removeAll { $0.digest == descriptor.digest && $0.annotations?[AnnotationKey.refName] == nil }
+            for name in names {
+                var entry = descriptor
+                entry.annotations = [AnnotationKey.refName: name]
+                index.manifests.append(entry)
+            }
+            if keepUnnamed {
+                for var previous in orphaned where !index.manifests.contains(where: { $0.digest == previous.digest }) {
+                    previous.annotations = nil
+                    index.manifests.append(previous)
+                }
+            }
+            try writeIndex(index)
+        }
+    }
+}
