@@ -146,6 +146,13 @@ public struct AuthFile: Sendable {
         }
     }
 
+    /// The registry a login names: `docker://host:5000/repo` and `host:5000` both mean `host:5000`.
+    public static func normalizedRegistry(_ text: String) -> String {
+        var host = Substring(text)
+        if host.hasPrefix("docker://") { host = host.dropFirst("docker://".count) }
+        return normalizedHost(String(host))
+    }
+
     /// `https://index.docker.io/v1/` and `docker.io` name the same registry, and docker's
     /// keys may carry a scheme and a path.
     static func normalizedHost(_ key: String) -> String {

@@ -8,7 +8,14 @@ enum Crib {
 
     /// Every command, in the order `crib --help` lists them.
     static let commands: [any Command.Type] = [
-        VersionCommand.self
+        VersionCommand.self,
+        PullCommand.self,
+        PushCommand.self,
+        CopyCommand.self,
+        SaveCommand.self,
+        LoadCommand.self,
+        LoginCommand.self,
+        LogoutCommand.self,
     ]
 
     /// Runs `arguments` (without the program name) and returns the exit status.
