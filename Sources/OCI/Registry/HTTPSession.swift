@@ -77,6 +77,8 @@ final class HTTPSession: NSObject, URLSessionDataDelegate, @unchecked Sendable {
         let done = DispatchSemaphore(value: 0)
         let bodyHandler: ((HTTPURLResponse, Data) throws -> Void)?
         var response: HTTPURLResponse?
+        /// A 401 response that URLSession turned into an authentication challenge.
+        var challengeResponse: HTTPURLResponse?
         var body = Data()
         var error: (any Error)?
         var handlerError: (any Error)?
@@ -114,8 +116,9 @@ final class HTTPSession: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     ///
     /// - Parameter bodyHandler: receives the body of a 2xx response in chunks; a throw
     ///   cancels the transfer and is rethrown here. Other responses are buffered.
+    /// - Parameter deadline: seconds after which the exchange fails as timed out.
     func send(
-        _ request: URLRequest, body: HTTPBody = .none,
+        _ request: URLRequest, body: HTTPBody = .none, deadline: TimeInterval? = nil,
         bodyHandler: ((HTTPURLResponse, Data) throws -> Void)? = nil
     ) throws -> HTTPResponse {
         guard let session else { preconditionFailure("HTTPSession used after invalidate()") }
@@ -128,7 +131,14 @@ final class HTTPSession: NSObject, URLSessionDataDelegate, @unchecked Sendable {
         }
         lock.withLock { exchanges[task.taskIdentifier] = exchange }
         task.resume()
-        exchange.done.wait()
+        // URLSession enforces an idle timeout itself; `deadline` bounds the whole exchange for
+        // callers that know it must be short, in case a completion never arrives.
+        if let deadline, exchange.done.wait(timeout: .now() + deadline) == .timedOut {
+            task.cancel()
+            lock.withLock { _ = exchanges.removeValue(forKey: task.taskIdentifier) }
+            throw HTTPTransportError(url: request.url ?? URL(fileURLWithPath: "/"), underlying: URLError(.timedOut), fromBodyHandler: false)
+        }
+        if deadline == nil { exchange.done.wait() }
         lock.withLock { _ = exchanges.removeValue(forKey: task.taskIdentifier) }
 
         let url = request.url ?? URL(fileURLWithPath: "/")
@@ -178,9 +188,28 @@ final class HTTPSession: NSObject, URLSessionDataDelegate, @unchecked Sendable {
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
         guard let exchange = exchange(for: task) else { return }
-        if exchange.response == nil { exchange.response = task.response as? HTTPURLResponse }
-        exchange.error = error
+        if let challenged = exchange.challengeResponse {
+            exchange.response = challenged
+            exchange.error = nil
+        } else {
+            if exchange.response == nil { exchange.response = task.response as? HTTPURLResponse }
+            exchange.error = error
+        }
         exchange.done.signal()
+    }
+
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
+        completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
+    ) {
+        // The registry client answers 401 challenges itself. swift-corelibs (6.3) hands a 401
+        // with a Basic challenge only to this method: with .performDefaultHandling the task
+        // never completes, and otherwise it ends cancelled. So the 401 response is kept here
+        // and returned in place of the cancellation.
+        if let response = challenge.failureResponse as? HTTPURLResponse, let exchange = exchange(for: task) {
+            exchange.challengeResponse = response
+        }
+        completionHandler(.cancelAuthenticationChallenge, nil)
     }
 
     func urlSession(

@@ -39,6 +39,7 @@ public final class RegistryClient: @unchecked Sendable {
 
     private let session = HTTPSession()
     private let lock = NSLock()
+    private let pingLock = NSLock()
     private var baseURL: URL?
     /// `Authorization` values by the scopes they were issued for; "" holds Basic credentials,
     /// which cover every scope.
@@ -66,6 +67,11 @@ public final class RegistryClient: @unchecked Sendable {
     @discardableResult
     public func ping() throws -> URL {
         if let known = lock.withLock({ baseURL }) { return known }
+        // One ping at a time: parallel blob transfers all start here, and concurrent failing
+        // TLS handshakes on one URLSession were seen to hang forever (swift-corelibs 6.3).
+        pingLock.lock()
+        defer { pingLock.unlock() }
+        if let known = lock.withLock({ baseURL }) { return known }
 
         var schemes = ["https"]
         if !configuration.tlsVerify { schemes.append("http") }
@@ -78,7 +84,7 @@ public final class RegistryClient: @unchecked Sendable {
             request.httpMethod = "GET"
             request.timeoutInterval = 30
             do {
-                let response = try session.send(request)
+                let response = try session.send(request, deadline: 60)
                 guard response.isSuccess || response.status == 401 else {
                     throw OCIError.registryFailure(
                         operation: "reach", object: "\(registry)/v2/", status: response.status,
