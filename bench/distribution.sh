@@ -80,7 +80,8 @@ total=$(du -sb "$layout" | cut -f1)
 export CRIB_ROOT=$work/crib-root
 "$crib" --quiet copy "oci:$layout:bench" bench:1 >/dev/null
 
-seconds() { local start=$1 end=$2; echo "$end - $start" | bc -l; }
+seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 best() { printf '%s\n' "$@" | sort -g | head -1; }
 timed() { local start end; start=$(date +%s.%N); "$@" >/dev/null 2>"$work/last.err" || { cat "$work/last.err" >&2; exit 1; }; end=$(date +%s.%N); seconds "$start" "$end"; }
 
@@ -104,10 +105,10 @@ done
 
 cp=$(best "${crib_push[@]}"); sp=$(best "${skopeo_push[@]}")
 cl=$(best "${crib_pull[@]}"); sl=$(best "${skopeo_pull[@]}")
-mb=$(echo "$total / 1048576" | bc -l)
-printf 'image: %.0f MiB in 5 gzip layers; best of %d rounds; crib %s\n' "$mb" "$rounds" "$crib"
+mb=$(awk -v t="$total" 'BEGIN { printf "%.0f", t / 1048576 }')
+printf 'image: %s MiB in 5 gzip layers; best of %d rounds; crib %s\n' "$mb" "$rounds" "$crib"
 printf '%-6s %10s %10s %14s\n' "" "crib (s)" "skopeo (s)" "skopeo/crib"
-printf '%-6s %10.2f %10.2f %14.2f\n' push "$cp" "$sp" "$(echo "$sp / $cp" | bc -l)"
-printf '%-6s %10.2f %10.2f %14.2f\n' pull "$cl" "$sl" "$(echo "$sl / $cl" | bc -l)"
+printf '%-6s %10.2f %10.2f %14s\n' push "$cp" "$sp" "$(ratio "$sp" "$cp")"
+printf '%-6s %10.2f %10.2f %14s\n' pull "$cl" "$sl" "$(ratio "$sl" "$cl")"
 printf 'all runs: crib push %s | skopeo push %s | crib pull %s | skopeo pull %s\n' \
   "${crib_push[*]}" "${skopeo_push[*]}" "${crib_pull[*]}" "${skopeo_pull[*]}"

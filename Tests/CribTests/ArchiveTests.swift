@@ -114,8 +114,8 @@ struct ArchiveTests {
         #expect(fixture.blobFiles().isEmpty)
     }
 
-    /// The manifest of the only image in an OCI layout, read directly: skopeo inspect finds
-    /// only OCI media types in a layout, and --preserve-digests keeps Docker's.
+    /// Reads the manifest of the only image in an OCI layout directly, because skopeo inspect
+    /// finds only OCI media types in a layout and --preserve-digests keeps Docker's.
     private func layoutManifest(_ layout: String) throws -> [String: Any] {
         let index = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: layout + "/index.json"))) as? [String: Any]
         guard let entry = (index?["manifests"] as? [[String: Any]])?.first, let digest = entry["digest"] as? String else {

@@ -43,7 +43,8 @@ struct RegistryTests {
         // An OCI layout that crib did not write: skopeo copies crib's store to oci:, then pushes it.
         let image = try fixture.makeImage("source:1", layers: [(["bin/tool": "#!/bin/sh\necho tool\n"], gzip: gzip)])
         let layout = fixture.directory + "/layout"
-        let exported = try runTool("/usr/bin/skopeo", ["copy", "oci:\(fixture.root)/store:localhost/source:1", "oci:\(layout):v1"])
+        let exported = try runTool(
+            "/usr/bin/skopeo", ["copy", "--preserve-digests", "oci:\(fixture.root)/store:localhost/source:1", "oci:\(layout):v1"])
         #expect(exported.status == 0, "\(exported.stderr)")
         let reference = "\(registry.host)/from-skopeo:\(gzip ? "gzip" : "plain")"
         // --preserve-digests keeps skopeo from compressing the uncompressed layer on the way.
@@ -60,7 +61,7 @@ struct RegistryTests {
         #expect(copy.id == image.id)
         #expect(copy.manifest.layers.first?.mediaType == (gzip ? .ociLayerGzip : .ociLayer))
 
-        // The layer holds what was put in: tar lists the file from the pulled blob.
+        // The layer contains what was put in: tar lists the file from the pulled blob.
         let store = try fixture.store(root: otherRoot)
         let listed = try runTool("/bin/tar", ["-tf", store.blobPath(copy.manifest.layers[0].digest)])
         #expect(listed.stdout.contains("bin/tool"), "\(listed.stdout)")
@@ -92,7 +93,7 @@ struct RegistryTests {
         #expect(registry.accessLog(method: "PUT", containing: base.manifest.layers[0].digest.encoded).count == 1)
 
         // Into another repository of the same registry the base layer is mounted, not sent,
-        // once the store knows a repository there that has it: pulling base names it.
+        // once the store names a repository there that has it. Pulling base adds that name.
         let named = try fixture.crib(["pull", "--tls-verify=false", "\(host)/base:1"])
         #expect(named.status == 0, "\(named.stderr)")
         let mark = proxy.seen.count
@@ -189,7 +190,7 @@ struct RegistryTests {
         defer { proxy.stop() }
 
         let otherRoot = fixture.directory + "/victim"
-        // A store that already holds something, to check it stays exactly as it was.
+        // A store that already contains an image, to check it stays exactly as it was.
         try fixture.makeImage("keep:1", layers: [(["keep": "keep\n"], gzip: true)], root: otherRoot)
         let blobsBefore = fixture.blobFiles(root: otherRoot)
         let indexBefore = try Data(contentsOf: URL(fileURLWithPath: otherRoot + "/store/index.json"))
@@ -204,8 +205,8 @@ struct RegistryTests {
     }
 }
 
-/// A token server for the bearer flow in front of the test registry: `/token` issues tokens
-/// for the requested scopes to one user, and every `/v2/` request needs a token whose scopes
+/// A token server for the bearer flow in front of the test registry. `/token` issues tokens
+/// for the requested scopes to one user. Every `/v2/` request needs a token whose scopes
 /// cover it, or it gets a 401 challenge naming the scope.
 final class TokenIssuer: @unchecked Sendable {
     let user: String

@@ -18,7 +18,7 @@ public struct AuthFile: Sendable {
         self.searchPaths = searchPaths ?? [path]
     }
 
-    /// The files podman and docker use for this user, given an environment.
+    /// Returns the files podman and docker use for this user, given an environment.
     public static func standard(
         explicit: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> AuthFile {
@@ -46,7 +46,7 @@ public struct AuthFile: Sendable {
         return AuthFile(path: primary, searchPaths: paths)
     }
 
-    /// The credentials stored for `registry` (`host[:port]`), from the first file that has them.
+    /// Returns the credentials stored for `registry` (`host[:port]`) in the first file that has any.
     public func credentials(for registry: String) throws -> RegistryCredentials? {
         for candidate in searchPaths {
             guard let auths = try Self.load(candidate)["auths"] as? [String: Any] else { continue }

@@ -67,8 +67,8 @@ struct HTTPTransportError: Error, CustomStringConvertible {
 /// handed to a closure chunk by chunk so that blobs go to disk without being held in memory.
 ///
 /// Each session has its own serial delegate queue, which keeps the chunks of one response
-/// in order; the registry client opens one session per concurrent transfer so that several
-/// blobs are written in parallel.
+/// in order. The registry client opens one session per concurrent transfer, so several blobs
+/// are written in parallel.
 final class HTTPSession: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     /// Error bodies and small responses are buffered up to this size; more is dropped.
     static let bufferLimit = 4 << 20
@@ -202,7 +202,7 @@ final class HTTPSession: NSObject, URLSessionDataDelegate, @unchecked Sendable {
         _ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
         completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
     ) {
-        // The registry client answers 401 challenges itself. swift-corelibs (6.3) hands a 401
+        // The registry client handles 401 challenges itself. swift-corelibs (6.3) hands a 401
         // with a Basic challenge only to this method: with .performDefaultHandling the task
         // never completes, and otherwise it ends cancelled. So the 401 response is kept here
         // and returned in place of the cancellation.

@@ -6,7 +6,7 @@ import Foundation
 
 /// A client for one registry that speaks the OCI distribution spec (`/v2/` API): manifests
 /// and blobs by repository, anonymous, Basic or bearer-token authentication, retries with
-/// backoff on 5xx answers and dropped connections.
+/// backoff on 5xx responses and dropped connections.
 ///
 /// The client is safe to use from several threads at once; the pull and push operations use
 /// that to move several blobs in parallel.
@@ -16,7 +16,7 @@ public final class RegistryClient: @unchecked Sendable {
         /// http if https cannot be reached, as podman does with `--tls-verify=false`.
         public var tlsVerify = true
         public var credentials: RegistryCredentials?
-        /// Attempts per request, counting the first, for 5xx answers and dropped connections.
+        /// Attempts per request, counting the first, for 5xx responses and dropped connections.
         public var maxAttempts = 4
         /// The delay before the first retry; it doubles with each further one.
         public var retryDelay: TimeInterval = 0.25
@@ -41,8 +41,8 @@ public final class RegistryClient: @unchecked Sendable {
     private let lock = NSLock()
     private let pingLock = NSLock()
     private var baseURL: URL?
-    /// `Authorization` values by the scopes they were issued for; "" holds Basic credentials,
-    /// which cover every scope.
+    /// `Authorization` values by the scopes they were issued for. The key "" stores Basic
+    /// credentials, which cover every scope.
     private var authorizations: [String: String] = [:]
 
     public init(registry: String, configuration: Configuration = Configuration(), log: any LogSink = SilentLog()) {
@@ -55,15 +55,15 @@ public final class RegistryClient: @unchecked Sendable {
 
     // MARK: - Scopes
 
-    /// The token scope for reading a repository.
+    /// Returns the token scope for reading a repository.
     static func pullScope(_ repository: String) -> String { "repository:\(repository):pull" }
-    /// The token scope for writing a repository.
+    /// Returns the token scope for writing a repository.
     static func pushScope(_ repository: String) -> String { "repository:\(repository):pull,push" }
 
     // MARK: - Ping
 
-    /// Checks that the registry answers `/v2/` and picks the scheme: https, or plain http
-    /// when TLS verification is off and https cannot be reached.
+    /// Checks that the registry responds to `/v2/` and picks the scheme: https, or plain
+    /// http when TLS verification is off and https cannot be reached.
     @discardableResult
     public func ping() throws -> URL {
         if let known = lock.withLock({ baseURL }) { return known }
@@ -84,13 +84,13 @@ public final class RegistryClient: @unchecked Sendable {
             request.httpMethod = "GET"
             request.timeoutInterval = 30
             do {
-                let response = try session.send(request, deadline: 60)
+                let response = try session.send(request, deadline: 30)
                 guard response.isSuccess || response.status == 401 else {
                     throw OCIError.registryFailure(
                         operation: "reach", object: "\(registry)/v2/", status: response.status,
                         detail: OCIError.registryDetail(response.body))
                 }
-                log.log(.debug, "registry \(registry) answers at \(scheme)://, status \(response.status)")
+                log.log(.debug, "registry \(registry) responds over \(scheme) with HTTP \(response.status)")
                 if response.status == 401, let credentials = configuration.credentials,
                     let challenge = response.header("WWW-Authenticate").map(AuthChallenge.parse)?.first,
                     challenge.scheme == "basic"
@@ -121,7 +121,7 @@ public final class RegistryClient: @unchecked Sendable {
         var headers: [String: String] = [:]
         var body: HTTPBody = .none
         var scopes: [String]
-        /// What failed and on what, for error messages: ("pull manifest", "host/repo:tag").
+        /// The operation and its object as error messages name them: "pull manifest", "host/repo:tag".
         var operation: String
         var object: String
 
@@ -134,8 +134,8 @@ public final class RegistryClient: @unchecked Sendable {
         }
     }
 
-    /// Sends `request`, authenticating on a 401 challenge and retrying 5xx answers and
-    /// dropped connections with exponential backoff. Returns any other answer, so callers
+    /// Sends `request`, authenticating on a 401 challenge and retrying 5xx responses and
+    /// dropped connections with exponential backoff. Returns any other response, so callers
     /// decide which statuses are fine.
     func perform(
         _ request: Request, on transfer: HTTPSession? = nil,
@@ -219,7 +219,7 @@ public final class RegistryClient: @unchecked Sendable {
     func resolveLocation(_ location: String?, request: Request) throws -> URL {
         guard let location, let base = lock.withLock({ baseURL }), let url = URL(string: location, relativeTo: base)
         else {
-            throw OCIError.invalidContent(object: "answer to \(request.operation) \(request.object)", reason: "no Location header")
+            throw OCIError.invalidContent(object: "response to \(request.operation) \(request.object)", reason: "missing Location header")
         }
         return url.absoluteURL
     }
@@ -317,7 +317,7 @@ public final class RegistryClient: @unchecked Sendable {
         }
         let challenges = AuthChallenge.parse(response.header("WWW-Authenticate") ?? "")
         guard let bearer = challenges.first(where: { $0.scheme == "bearer" }) else {
-            throw OCIError.unauthorized(registry: registry, detail: "the registry refused the user name or password")
+            throw OCIError.unauthorized(registry: registry, detail: "the registry rejected the user name or password")
         }
         _ = try fetchToken(bearer, scopes: [])
     }
@@ -326,7 +326,7 @@ public final class RegistryClient: @unchecked Sendable {
 // MARK: - Registry errors
 
 extension OCIError {
-    /// The registry's error body, `{"errors":[{"code":…,"message":…}]}`, as one short phrase.
+    /// Condenses the registry's error body, `{"errors":[{"code":…,"message":…}]}`, to one phrase.
     static func registryDetail(_ body: Data) -> String {
         struct Envelope: Decodable {
             struct Entry: Decodable {

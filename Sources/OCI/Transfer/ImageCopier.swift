@@ -45,8 +45,8 @@ public struct ImageCopier {
         }
     }
 
-    /// Runs `body` for every item, at most `limit` at a time, and rethrows the first error;
-    /// items not started when an error occurs are not started at all.
+    /// Runs `body` for every item, at most `limit` at a time, and rethrows the first error.
+    /// Items not started when an error occurs are not started at all.
     static func forEach<T>(_ items: [T], concurrently limit: Int, _ body: @escaping (T) throws -> Void) throws {
         if limit <= 1 || items.count <= 1 {
             for item in items { try body(item) }
@@ -137,7 +137,7 @@ private final class FirstError: @unchecked Sendable {
     }
 }
 
-/// Hands out the positions 0..<count once each, to whichever thread asks first.
+/// Hands out the positions 0..<count once each, to whichever thread calls `take` first.
 private final class Cursor: @unchecked Sendable {
     private let lock = NSLock()
     private let count: Int

@@ -73,7 +73,7 @@ final class RegistryFixture {
 
     deinit { stop() }
 
-    /// The access-log lines for `method` requests whose path contains `fragment`.
+    /// Returns the access-log lines for `method` requests whose path contains `fragment`.
     func accessLog(method: String, containing fragment: String) -> [String] {
         let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").map(String.init).filter { $0.contains("\"\(method) ") && $0.contains(fragment) }

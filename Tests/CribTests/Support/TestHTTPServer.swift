@@ -1,6 +1,6 @@
 import Foundation
 
-/// A small HTTP/1.1 server on 127.0.0.1 for tests: it answers requests itself or forwards
+/// A small HTTP/1.1 server on 127.0.0.1 for tests: it responds to requests itself or forwards
 /// them to an upstream port (the test registry), and can rewrite what comes back. Every
 /// connection carries one request and is closed after the response, which keeps the
 /// forwarding a byte copy.
@@ -61,7 +61,7 @@ final class TestHTTPServer: @unchecked Sendable {
         close(listener)
     }
 
-    /// A listening socket on a free port of 127.0.0.1.
+    /// Opens a listening socket on a free port of 127.0.0.1.
     static func listen() throws -> (Int32, UInt16) {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw TestFailure("socket: errno \(errno)") }
@@ -82,7 +82,7 @@ final class TestHTTPServer: @unchecked Sendable {
         return (descriptor, UInt16(bigEndian: address.sin_port))
     }
 
-    /// A port that was free a moment ago, for servers that bind it themselves.
+    /// Returns a port that was free a moment ago, for servers that bind it themselves.
     static func freePort() throws -> UInt16 {
         let (descriptor, port) = try listen()
         close(descriptor)
@@ -127,6 +127,9 @@ final class TestHTTPServer: @unchecked Sendable {
         while headerEnd == nil {
             let count = read(client, &chunk, chunk.count)
             if count <= 0 { return nil }
+            // A TLS handshake (record type 0x16) on this plain-http port is closed at once, as a
+            // registry's plain-http server rejects it, so that clients fall back to http.
+            if buffer.isEmpty && chunk[0] == 0x16 { return nil }
             buffer.append(contentsOf: chunk[0..<count])
             headerEnd = buffer.range(of: Data("\r\n\r\n".utf8))
         }
