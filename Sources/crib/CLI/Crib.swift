@@ -9,6 +9,7 @@ enum Crib {
 
     /// Every command, in the order `crib --help` lists them.
     static let commands: [any Command.Type] = [
+        BuildCommand.self,
         RunCommand.self,
         PsCommand.self,
         RmCommand.self,
@@ -19,6 +20,13 @@ enum Crib {
         PruneCommand.self,
         ImportCommand.self,
         UnpackCommand.self,
+        PullCommand.self,
+        PushCommand.self,
+        CopyCommand.self,
+        SaveCommand.self,
+        LoadCommand.self,
+        LoginCommand.self,
+        LogoutCommand.self,
         VersionCommand.self,
     ]
 
