@@ -8,7 +8,6 @@ import Foundation
 final class WorkerPool: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue = [() -> Void]()
-    private var head = 0
     private var closed = false
     private var running: Int
 
@@ -40,19 +39,16 @@ final class WorkerPool: @unchecked Sendable {
     private func work() {
         while true {
             condition.lock()
-            while head == queue.count && !closed { condition.wait() }
-            guard head < queue.count else {
+            while queue.isEmpty && !closed { condition.wait() }
+            guard !queue.isEmpty else {
                 running -= 1
                 condition.broadcast()
                 condition.unlock()
                 return
             }
-            let job = queue[head]
-            head += 1
-            if head == queue.count {
-                queue.removeAll(keepingCapacity: true)
-                head = 0
-            }
+            // removeFirst, not an index into the array: a job left in the array would keep its
+            // block's buffers alive for as long as the producer stays ahead of the workers.
+            let job = queue.removeFirst()
             condition.unlock()
             job()
         }
