@@ -77,6 +77,7 @@ void crib_setup_rootfs(const struct crib_config *config);
 
 /* paths.c */
 int crib_resolve_target(int root_fd, const char *path, int create_as_file);
+int crib_open_no_symlinks(int root_fd, const char *path, int flags);
 
 /* protect.c */
 void crib_finish_mounts(const struct crib_config *config);
