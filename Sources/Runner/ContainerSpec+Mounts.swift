@@ -33,6 +33,8 @@ extension ContainerSpec {
             ShimMount(kind: .filesystem, source: "mqueue", target: "/dev/mqueue", fstype: "mqueue", flags: hidden),
         ]
 
+        // NOTE: no cgroup namespace and nothing at /sys/fs/cgroup, so a container has no
+        // resource limits and sees no cgroup of its own.
         // sysfs shows the network devices of the mounting namespace, and the kernel refuses it
         // to a user namespace that does not own the network namespace: rootless with the
         // host's network gets the host's /sys bound instead.
@@ -46,6 +48,8 @@ extension ContainerSpec {
                     flags: privileged ? hidden : hidden.union(.readOnly)))
         }
 
+        // NOTE: --privileged grants capabilities but not the host's other devices; /dev holds
+        // the same nodes as for any container.
         for device in Self.devices {
             mounts.append(ShimMount(kind: .device, source: "/dev/" + device, target: "/dev/" + device))
         }
