@@ -43,6 +43,7 @@ struct crib_config {
     size_t seccomp_length;
     uint32_t pid_offset;
     const char *remove_path;
+    int reap_all;
     pid_t join_pid;
     int join_userns;
 };

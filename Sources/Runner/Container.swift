@@ -167,6 +167,7 @@ public final class Container: @unchecked Sendable {
         for mount in mounts { config.append(.mount, mount: mount) }
         config.append(.hostname, string: spec.hostname)
         config.append(.pidOffset, number: spec.pidOffset)
+        config.append(.reapAll, number: spec.waitsForAllProcesses ? 1 : 0)
     }
 
     private func appendProcess(to config: inout ShimConfig) throws {
@@ -320,9 +321,13 @@ public final class Container: @unchecked Sendable {
     ///
     /// The command's PID is in the container's PID namespace, above the offset, and its
     /// parent is outside it, as with `runc exec`.
-    public func exec(_ arguments: [String], environment: [String]? = nil, workingDirectory: String? = nil) throws
-        -> Container
-    {
+    ///
+    /// - Parameter configure: changes to the process's copy of the spec, such as more
+    ///   capabilities or no seccomp filter for CRIU; its mounts and namespaces are ignored.
+    public func exec(
+        _ arguments: [String], environment: [String]? = nil, workingDirectory: String? = nil,
+        configure: (inout ContainerSpec) -> Void = { _ in }
+    ) throws -> Container {
         guard initPID > 0 else {
             throw RunnerError.setupFailed(stage: "join", message: "the container has not been started")
         }
@@ -331,6 +336,7 @@ public final class Container: @unchecked Sendable {
         processSpec.ports = []
         if let environment { processSpec.environment = environment }
         if let workingDirectory { processSpec.workingDirectory = workingDirectory }
+        configure(&processSpec)
         let process = Container(spec: processSpec, executable: executable, log: log)
         process.joinPID = initPID
         try process.start()
