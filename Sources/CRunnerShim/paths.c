@@ -24,7 +24,7 @@ int crib_open_no_symlinks(int root_fd, const char *path, int flags) {
 
 int crib_open_in_root(int root_fd, const char *path, int flags) {
     /* RESOLVE_IN_ROOT makes "/" and ".." stop at root_fd, so an absolute or climbing symlink in
-       the image resolves inside it as it would after pivot_root; magic links could jump anywhere. */
+       the image resolves inside it as it would after pivot_root. Magic links could jump anywhere. */
     struct open_how how = {
         .flags = (uint64_t)(flags | O_CLOEXEC),
         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,

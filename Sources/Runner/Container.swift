@@ -6,7 +6,7 @@ import OCI
 /// reports how the command ended.
 ///
 /// crib starts itself (`executable`, /proc/self/exe by default) with the shim's descriptors
-/// named in an environment variable; the C constructor in CRunnerShim takes over that process
+/// named in an environment variable. The C constructor in CRunnerShim takes over that process
 /// before the Swift runtime starts, so nothing multi-threaded runs between fork and exec.
 public final class Container: @unchecked Sendable {
     public let spec: ContainerSpec

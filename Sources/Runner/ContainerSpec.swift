@@ -2,7 +2,7 @@ import Foundation
 
 /// Everything the runtime needs to set up and start one container.
 public struct ContainerSpec: Sendable {
-    /// Where the container's root file system comes from.
+    /// The source of the container's root file system.
     public enum Rootfs: Sendable {
         /// A prepared directory used as it is; what the container writes lands in it.
         case directory(String)

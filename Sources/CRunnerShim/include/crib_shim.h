@@ -9,10 +9,10 @@
  * container's configuration from CONFIG and never returns to Swift.
  *
  * Processes, outermost first:
- *   relay  the spawned crib: enters the user namespace (the parent writes the maps), then
- *          the other namespaces; stays outside the new PID namespace, hands the parent
- *          sockets created in the container's network namespace, forwards signals, and
- *          exits with the container's status.
+ *   relay  the spawned crib. It enters the user namespace (the parent writes the maps),
+ *          then the other namespaces, and stays outside the new PID namespace. It hands
+ *          the parent sockets created in the container's network namespace, forwards
+ *          signals, and exits with the container's status.
  *   init   PID 1 of the container: builds the rootfs, pivots into it, raises ns_last_pid,
  *          reaps children and forwards signals to the application.
  *   app    sets user, groups, capabilities, no_new_privs, seccomp, closes descriptors, execs.
