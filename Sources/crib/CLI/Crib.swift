@@ -9,6 +9,7 @@ enum Crib {
 
     /// Every command, in the order `crib --help` lists them.
     static let commands: [any Command.Type] = [
+        BuildCommand.self,
         RunCommand.self,
         PsCommand.self,
         RmCommand.self,
