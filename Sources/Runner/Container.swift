@@ -218,9 +218,7 @@ public final class Container: @unchecked Sendable {
         let resolv = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
         for (name, text) in [("hosts", hosts), ("hostname", spec.hostname + "\n"), ("resolv.conf", resolv)] {
             let path = directory + "/" + name
-            guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
-                throw RunnerError.io(SystemError("create", path: path))
-            }
+            try FileWriting.write(Data(text.utf8), to: path)
         }
     }
 

@@ -365,6 +365,35 @@ struct ContainerTests {
         #expect(again.error.contains("kept"))
     }
 
+    @Test func runningContainerIsForceRemoved() throws {
+        try requireRoot()
+        let rootfs = try BusyboxRootfs()
+        defer { rootfs.remove() }
+        let root = TemporaryRoot()
+        defer { root.remove() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Shell.crib)
+        process.arguments = ["--root", root.path, "run", "--name", "busy", "--rootfs", rootfs.path, "sh", "-c", "echo ready; sleep 30"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        #expect(String(decoding: output.fileHandleForReading.availableData, as: UTF8.self) == "ready\n")
+
+        let listed = try Shell.crib(root: root.path, ["ps"])
+        #expect(listed.output.contains("busy"), "\(listed.error)")
+        #expect(listed.output.contains(" Up "))
+        let refused = try Shell.crib(root: root.path, ["rm", "busy"])
+        #expect(refused.status == 125)
+        #expect(refused.error.contains("--force"))
+
+        let removed = try Shell.crib(root: root.path, ["rm", "--force", "busy"])
+        #expect(removed.status == 0, "\(removed.error)")
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 137)
+        let after = try Shell.crib(root: root.path, ["ps", "--all"])
+        #expect(!after.output.contains("busy"))
+    }
+
     @Test func unprivilegedUserWithoutSubordinateIDs() throws {
         try requireRoot()
         let user = "cribsolo"

@@ -124,7 +124,8 @@ struct RunCommand: Command {
         record.exitCode = status
         record.cribPID = nil
         record.relayPID = nil
-        if !remove { try containers.save(record) }
+        // crib rm --force may have removed the container while it ran.
+        if !remove && FileManager.default.fileExists(atPath: directory) { try containers.save(record) }
         return status
     }
 
