@@ -114,17 +114,51 @@ public final class BuildExecutor {
 
         let target = plan.target
         guard let state = stageStates[target.index] else { throw BuildError.targetNotFound(target.stage.displayName) }
-        var config = ImageConfig(platform: .current, config: target.settings.containerConfig, diffIDs: state.diffIDs)
-        config.created = created
-        config.author = target.settings.author
-        config.history = state.history
+        let imageKey = BuildCache.key(
+            parent: state.key, summary: "IMAGE " + String(decoding: try CanonicalJSON.encode(target.settings.containerConfig), as: UTF8.self)
+                + " author=\(target.settings.author ?? "")", content: nil)
 
         let names = options.tags
         progress("COMMIT \(names.joined(separator: " "))")
-        let image = try store.commitImage(config: config, layers: state.layers, names: names)
+        let image: StoredImage
+        if let cached = try cachedImage(imageKey) {
+            // Nothing changed since the build that committed this image: it gets the tags again,
+            // and keeps its id, as podman and buildah reuse a fully cached image.
+            image = try tagged(cached, names)
+        } else {
+            var config = ImageConfig(platform: .current, config: target.settings.containerConfig, diffIDs: state.diffIDs)
+            config.created = created
+            config.author = target.settings.author
+            config.history = state.history
+            image = try store.commitImage(config: config, layers: state.layers, names: names)
+            try cache.recordImage(imageKey, manifest: image.digest)
+        }
         progress("--> \(image.id.shortID)")
         for name in image.names { progress("Successfully tagged \(name)") }
         return Result(image: image, plan: plan, executedSteps: executedSteps, cachedSteps: cachedSteps)
+    }
+
+    /// The image an earlier build with the same final key committed, if it is still in the store.
+    func cachedImage(_ key: Digest) throws -> StoredImage? {
+        guard !options.noCache, let digest = cache.lookupImage(key) else { return nil }
+        do {
+            let image = try store.image(digest.description)
+            return image.digest == digest ? image : nil
+        } catch OCIError.imageNotFound {
+            return nil
+        }
+    }
+
+    /// Gives `image` each of `names` that it does not have yet.
+    func tagged(_ image: StoredImage, _ names: [String]) throws -> StoredImage {
+        var image = image
+        for name in names {
+            let qualified = try ImageReference(local: name).description
+            guard !image.names.contains(qualified) else { continue }
+            try store.tag(image, as: name)
+            image.names.append(qualified)
+        }
+        return image
     }
 
     /// Finds a FROM or `COPY --from` image in the local store.

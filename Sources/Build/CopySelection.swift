@@ -103,7 +103,9 @@ public struct CopySelection {
     private var description: String { ignore.rules.isEmpty ? root : "the build context" }
 
     private func item(_ relative: String, _ info: FileInfo, destination: String) -> CopyItem {
-        CopyItem(sourcePath: path(relative), destination: destination, kind: info.kind, mode: info.mode, mtime: info.mtime)
+        CopyItem(
+            sourcePath: path(relative), destination: destination, kind: info.kind, mode: info.mode, mtime: info.mtime,
+            identity: info.identity)
     }
 
     private func path(_ relative: String) -> String {
@@ -116,6 +118,7 @@ public struct CopySelection {
         let kind: CopyItem.Kind
         let mode: UInt32
         let mtime: Int64
+        let identity: FileIdentity
         var isDirectory: Bool { kind == .directory }
     }
 
@@ -141,7 +144,8 @@ public struct CopySelection {
         default:
             throw BuildError.invalidInstruction(location, "\(keyword) cannot copy \(path): it is neither a file, a directory nor a symlink")
         }
-        return FileInfo(kind: kind, mode: UInt32(status.st_mode & 0o7777), mtime: Int64(status.st_mtim.tv_sec))
+        return FileInfo(
+            kind: kind, mode: UInt32(status.st_mode & 0o7777), mtime: Int64(status.st_mtim.tv_sec), identity: FileIdentity(status))
     }
 
     /// Returns the info of a named source. A symlink named directly is followed as long as it
@@ -212,7 +216,8 @@ public struct CopySelection {
             var header = "\(item.destination)\u{0}\(String(item.mode, radix: 8))\u{0}"
             switch item.kind {
             case .directory: header += "d"
-            case .regularFile(let size): header += "f\(size)\u{0}\(try files.digest(ofFileAt: item.sourcePath))"
+            case .regularFile(let size):
+                header += "f\(size)\u{0}\(try files.digest(ofFileAt: item.sourcePath, known: item.identity))"
             case .symlink(let target): header += "l\(target)"
             }
             hasher.update(Data((header + "\u{0}").utf8))

@@ -152,10 +152,18 @@ struct BuildExecutorTests {
         #expect(cold.executedSteps == 3)
         #expect(cold.cachedSteps == 0)
 
-        let warm = try fixture.build(dockerfile)
+        let warm = try fixture.build(dockerfile, tags: ["other"])
         #expect(warm.executedSteps == 0)
         #expect(warm.cachedSteps == 3)
         #expect(warm.image.manifest.layers == cold.image.manifest.layers)
+        // The fully cached build reuses the image, with its id, and adds the new tag to it.
+        #expect(warm.image.digest == cold.image.digest)
+        #expect(Set(warm.image.names) == ["localhost/result:latest", "localhost/other:latest"])
+
+        let relabeled = try fixture.build(dockerfile, options: BuildOptions(labels: ["extra": "1"]))
+        #expect(relabeled.executedSteps == 0)
+        #expect(relabeled.image.digest != cold.image.digest)
+        #expect(relabeled.image.config.config?.labels == ["extra": "1"])
 
         // A change to b.txt invalidates its COPY and the steps after it, not the ones before.
         try fixture.write("b.txt", "changed\n")
