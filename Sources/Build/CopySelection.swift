@@ -34,11 +34,12 @@ public struct CopySelection {
 
     /// Selects the items for `sources` (cleaned paths relative to `root`) copied to `destination`.
     ///
-    /// `destinationIsDirectory` is true when the instruction wrote a trailing `/`.
+    /// `destinationIsDirectory` is true when the instruction wrote a trailing `/`. With
+    /// `keepingParents` (`COPY --parents`), each source keeps its path below the root.
     /// `isDirectoryInImage` returns whether a path is already a directory in the image, which
     /// also makes a file go inside it.
     public func items(
-        sources: [String], destination: String, destinationIsDirectory: Bool,
+        sources: [String], destination: String, destinationIsDirectory: Bool, keepingParents: Bool = false,
         isDirectoryInImage: (String) -> Bool = { _ in false }
     ) throws -> [CopyItem] {
         var matches = [(relative: String, info: FileInfo)]()
@@ -84,7 +85,7 @@ public struct CopySelection {
             if match.info.isDirectory {
                 let base = match.relative == "." ? "" : match.relative
                 try walk(base, excludesBelow: base) { relative, info in
-                    let inner = base.isEmpty ? relative : String(relative.dropFirst(base.count + 1))
+                    let inner = base.isEmpty || keepingParents ? relative : String(relative.dropFirst(base.count + 1))
                     items.append(item(relative, info, destination: LexicalPath.resolve(inner, against: destination)))
                     return true
                 }
@@ -93,7 +94,12 @@ public struct CopySelection {
                 // NOTE: --exclude is matched against a file source's name and against paths
                 // inside a directory source; buildkit's own rule for file sources is unverified.
                 if excludes.excludes(name) { continue }
-                let target = intoDirectory ? LexicalPath.resolve(name, against: destination) : destination
+                let target: String
+                if keepingParents {
+                    target = LexicalPath.resolve(match.relative, against: destination)
+                } else {
+                    target = intoDirectory ? LexicalPath.resolve(name, against: destination) : destination
+                }
                 items.append(item(match.relative, match.info, destination: target))
             }
         }
