@@ -62,7 +62,9 @@ extension ContainerSpec {
         }
         for bind in binds where !Self.isLastPidBind(bind) {
             mounts.append(
-                ShimMount(kind: .bind, source: bind.source, target: bind.destination, flags: bind.readOnly ? [.readOnly] : []))
+                ShimMount(
+                    kind: .bind, source: bind.source, target: bind.destination, flags: bind.readOnly ? [.readOnly] : [])
+            )
         }
 
         if !privileged {

@@ -43,7 +43,9 @@ public struct ContainerStore: Sendable {
     public func list() throws -> [ContainerRecord] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: root.containers) else { return [] }
         return names.sorted().compactMap { name in
-            guard let data = FileManager.default.contents(atPath: directory(name) + "/container.json") else { return nil }
+            guard let data = FileManager.default.contents(atPath: directory(name) + "/container.json") else {
+                return nil
+            }
             return try? JSONDecoder().decode(ContainerRecord.self, from: data)
         }
     }

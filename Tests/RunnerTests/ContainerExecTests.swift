@@ -12,7 +12,8 @@ struct ContainerExecTests {
         try requireRoot()
         let rootfs = try BusyboxRootfs()
         defer { rootfs.remove() }
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("crib-state-\(UUID().uuidString)").path
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("crib-state-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: state) }
 
         var spec = ContainerSpec(
@@ -43,10 +44,13 @@ struct ContainerExecTests {
         try requireRoot()
         let rootfs = try BusyboxRootfs()
         defer { rootfs.remove() }
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("crib-state-\(UUID().uuidString)").path
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("crib-state-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: state) }
         let container = Container(
-            spec: ContainerSpec(rootfs: .directory(rootfs.path), arguments: ["sleep", "30"], environment: ["PATH=/bin"], stateDirectory: state))
+            spec: ContainerSpec(
+                rootfs: .directory(rootfs.path), arguments: ["sleep", "30"], environment: ["PATH=/bin"],
+                stateDirectory: state))
         try container.start()
         defer {
             container.signal(SIGKILL)
@@ -65,7 +69,8 @@ extension ContainerExecTests {
         try requireRoot()
         let rootfs = try BusyboxRootfs()
         defer { rootfs.remove() }
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("crib-state-\(UUID().uuidString)").path
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("crib-state-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: state) }
         let pipe = Pipe()
         var spec = ContainerSpec(

@@ -132,7 +132,8 @@ struct RunCommand: Command {
     private func prepareRootfs(directory: String) throws -> PreparedRootfs {
         if let rootfs {
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: rootfs, isDirectory: &isDirectory), isDirectory.boolValue else {
+            guard FileManager.default.fileExists(atPath: rootfs, isDirectory: &isDirectory), isDirectory.boolValue
+            else {
                 throw UsageError("--rootfs \(rootfs) is not a directory", command: Self.name)
             }
             let absolute = URL(fileURLWithPath: rootfs).standardizedFileURL.path
@@ -141,7 +142,7 @@ struct RunCommand: Command {
         guard let image else { throw UsageError("run needs an IMAGE or --rootfs DIR", command: Self.name) }
         let store = try ContentStore(root: global.root, log: global.log)
         let stored = try store.image(image)
-        let lower = try LayerDirectories.lowerDirectories(for: stored.config, root: global.root)
+        let lower = try LayerDirectories.lowerDirectories(for: stored, store: store, root: global.root, log: global.log)
         let upper = directory + "/upper"
         let work = directory + "/work"
         let mountPoint = directory + "/rootfs"

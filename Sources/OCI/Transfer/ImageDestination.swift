@@ -1,0 +1,28 @@
+/// Where a copy writes an image to.
+public protocol ImageDestination: AnyObject {
+    var name: String { get }
+
+    /// Blobs copied at the same time; archives take one at a time because a tar is sequential.
+    var parallelBlobs: Int { get }
+
+    /// Whether the destination has the blob already, so the copy skips it; `mountFrom`
+    /// lets a registry link it from another repository instead.
+    func existingBlob(_ descriptor: Descriptor) throws -> BlobPresence
+
+    /// Copies one blob from `source`.
+    func putBlob(_ descriptor: Descriptor, from source: any ImageSource, progress: ((Int64) -> Void)?) throws
+
+    /// Stores the manifest once every blob is in; the destination is complete after this.
+    func putManifest(_ manifest: ImageManifestData) throws
+
+    /// Drops whatever a failed copy left behind.
+    func abort()
+}
+
+/// What a destination already holds of a blob.
+public enum BlobPresence: Sendable {
+    case missing
+    case present
+    /// A registry linked it from another repository on the same registry.
+    case mounted(from: String)
+}
