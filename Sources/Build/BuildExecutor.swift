@@ -16,16 +16,20 @@ public final class BuildExecutor {
         public var compression: LayerCompression
         /// The crib binary, which the runner starts again as the container shim.
         public var executable: String
+        /// Registry settings (TLS, credentials) for a `FROM docker://…` base.
+        public var registryConfiguration: @Sendable (String) throws -> RegistryClient.Configuration
 
         public init(
             tags: [String] = [], noCache: Bool = false, timestamp: Int64? = nil, compression: LayerCompression = .gzip,
-            executable: String = "/proc/self/exe"
+            executable: String = "/proc/self/exe",
+            registryConfiguration: @escaping @Sendable (String) throws -> RegistryClient.Configuration = { _ in .init() }
         ) {
             self.tags = tags
             self.noCache = noCache
             self.timestamp = timestamp
             self.compression = compression
             self.executable = executable
+            self.registryConfiguration = registryConfiguration
         }
     }
 
@@ -161,18 +165,38 @@ public final class BuildExecutor {
         return image
     }
 
-    /// Finds a FROM or `COPY --from` image in the local store.
+    /// Finds a FROM or `COPY --from` image: a name in the local store, or an image that a
+    /// transport names (`oci:`, `oci-archive:`, `docker-archive:`, `docker://`), which is copied
+    /// into the store first.
     func baseImage(_ reference: String) throws -> StoredImage {
         if let image = images[reference] { return image }
+        let transport: TransportReference
         do {
-            let image = try store.image(reference)
-            images[reference] = image
-            return image
-        } catch OCIError.imageNotFound {
-            // NOTE: images named by a transport (oci:, docker-archive:, docker://) are not
-            // imported here; load or pull them into the store first.
-            throw BuildError.invalidOption("base image \(reference) not found in the local store; pull or load it first")
+            transport = try TransportReference(parsing: reference)
+        } catch let error as OCIError {
+            throw BuildError.invalidOption("invalid base image \(reference): \(error)")
         }
+
+        let image: StoredImage
+        if case .store(let name) = transport {
+            do {
+                image = try store.image(name)
+            } catch OCIError.imageNotFound {
+                throw BuildError.invalidOption(
+                    "base image \(reference) not found in the local store; pull it (crib pull \(reference)) or name a transport such as docker://\(reference)")
+            }
+        } else {
+            progress("Copying \(reference) into the store")
+            let endpoints = TransferEndpoints(store: store, log: log, registryConfiguration: options.registryConfiguration)
+            let destination = StoreImageDestination(store: store, names: [])
+            try ImageCopier(log: log).copy(from: try endpoints.source(transport), to: destination, platform: .current)
+            guard let copied = destination.image else {
+                throw BuildError.invalidOption("base image \(reference) was copied but not stored")
+            }
+            image = copied
+        }
+        images[reference] = image
+        return image
     }
 
     func execute(_ stage: PlannedStage, position: Int, of count: Int) throws -> ImageState {

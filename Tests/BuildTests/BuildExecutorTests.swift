@@ -350,4 +350,24 @@ struct BuildExecutorTests {
         #expect(try fixture.readFile(layers[2], "seen.txt") == "triggered\n")
         #expect(child.image.config.config?.onBuild == nil)
     }
+
+    @Test(arguments: ["oci-archive", "docker-archive", "oci"])
+    func fromTransportReference(transport: String) throws {
+        let fixture = try BuildFixture()
+        try fixture.makeBusyboxImage()
+        let store = try ContentStore(root: fixture.root)
+        let endpoints = TransferEndpoints(store: store) { _ in .init() }
+        let path = fixture.directory + "/base-\(transport)"
+        let reference = try TransportReference(parsing: "\(transport):\(path):busybox:1")
+        _ = try ImageCopier().copy(from: try endpoints.source(.store("busybox")), to: try endpoints.destination(reference))
+
+        // A fresh root has no busybox: the build copies the base in through the transport.
+        // A docker archive with one image needs no name after the path.
+        let otherRoot = RootDirectory(path: fixture.directory + "/other-root")
+        let base = transport == "docker-archive" ? "\(transport):\(path)" : "\(transport):\(path):busybox:1"
+        let result = try fixture.build("FROM \(base)\nRUN echo built > /built.txt\n", root: otherRoot)
+        #expect(result.image.manifest.layers.count == 2)
+        // docker-archive stores layers uncompressed, so the layer content (diffID) is compared.
+        #expect(result.image.config.rootfs.diffIDs[0] == (try store.image("busybox")).config.rootfs.diffIDs[0])
+    }
 }
