@@ -74,6 +74,19 @@ final class BuildFixture {
         return try executor.run()
     }
 
+    /// Runs the crib binary on this fixture's root and returns its exit status and stdout.
+    func runCrib(_ arguments: [String]) throws -> (status: Int32, stdout: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.cribBinary)
+        process.arguments = ["--root", root.path] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
     /// The content of `path` in a layer, read back with tar.
     func readFile(_ descriptor: Descriptor, _ path: String) throws -> String {
         let process = Process()
