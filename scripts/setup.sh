@@ -13,7 +13,7 @@ packages=(
   libarchive-dev libssl-dev zlib1g-dev libzstd-dev libseccomp-dev libdeflate-dev libcap-dev
   # tools the tests read crib's output back with, and run against
   skopeo umoci busybox-static docker-registry apache2-utils libcap2-bin uidmap
-  debootstrap pigz zstd curl jq iproute2 attr
+  debootstrap pigz zstd curl jq iproute2 attr python3 e2fsprogs time
 )
 
 missing=()

@@ -5,7 +5,7 @@ import Testing
 /// Archives crib writes, read by skopeo, and archives skopeo writes, read by crib.
 struct ArchiveTests {
     @Test func dockerArchiveKeepsDigestsThroughSkopeo() throws {
-        let fixture = try CribFixture()
+        let fixture = try TransferFixture()
         defer { fixture.cleanup() }
         let image = try fixture.makeImage(
             "app:1", layers: [(["one": "1\n"], gzip: false), (["two": String(repeating: "2", count: 3000)], gzip: false)])
@@ -38,7 +38,7 @@ struct ArchiveTests {
     }
 
     @Test func dockerArchiveInflatesGzipLayers() throws {
-        let fixture = try CribFixture()
+        let fixture = try TransferFixture()
         defer { fixture.cleanup() }
         let image = try fixture.makeImage("zipped:1", layers: [(["z": String(repeating: "z", count: 4000)], gzip: true)])
         let archive = fixture.directory + "/zipped.tar"
@@ -53,7 +53,7 @@ struct ArchiveTests {
     }
 
     @Test func ociArchiveReadBySkopeo() throws {
-        let fixture = try CribFixture()
+        let fixture = try TransferFixture()
         defer { fixture.cleanup() }
         let image = try fixture.makeImage("app:2", layers: [(["x": "x\n"], gzip: true)])
         let archive = fixture.directory + "/app-oci.tar"
@@ -65,7 +65,7 @@ struct ArchiveTests {
 
     @Test(arguments: ["docker-archive", "oci-archive", "docker-archive+gzip", "oci-archive+gzip"])
     func loadReadsSkopeoArchives(format: String) throws {
-        let fixture = try CribFixture()
+        let fixture = try TransferFixture()
         defer { fixture.cleanup() }
         let image = try fixture.makeImage("origin:1", layers: [(["file": "content\n"], gzip: true)])
         let transport = format.replacingOccurrences(of: "+gzip", with: "")
@@ -89,7 +89,7 @@ struct ArchiveTests {
     }
 
     @Test func copyBetweenLayoutAndArchives() throws {
-        let fixture = try CribFixture()
+        let fixture = try TransferFixture()
         defer { fixture.cleanup() }
         let image = try fixture.makeImage("app:3", layers: [(["y": "y\n"], gzip: true)])
         let layout = fixture.directory + "/layout"
@@ -104,7 +104,7 @@ struct ArchiveTests {
     }
 
     @Test func loadRejectsOtherFiles() throws {
-        let fixture = try CribFixture()
+        let fixture = try TransferFixture()
         defer { fixture.cleanup() }
         let path = fixture.directory + "/not-an-archive.tar"
         try Data(repeating: 0x41, count: 2048).write(to: URL(fileURLWithPath: path))

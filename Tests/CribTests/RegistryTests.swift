@@ -6,7 +6,7 @@ import Testing
 @Suite(.serialized)
 struct RegistryTests {
     @Test func pushedImageMatchesSkopeoAndPullsBack() throws {
-        let fixture = try CribFixture()
+        let fixture = try TransferFixture()
         defer { fixture.cleanup() }
         let registry = try RegistryFixture()
         defer { registry.stop() }
@@ -35,7 +35,7 @@ struct RegistryTests {
 
     @Test(arguments: [true, false])
     func skopeoPushedImagePulls(gzip: Bool) throws {
-        let fixture = try CribFixture()
+        let fixture = try TransferFixture()
         defer { fixture.cleanup() }
         let registry = try RegistryFixture()
         defer { registry.stop() }
@@ -68,7 +68,7 @@ struct RegistryTests {
     }
 
     @Test func pushUploadsOnlyNewLayers() throws {
-        let fixture = try CribFixture()
+        let fixture = try TransferFixture()
         defer { fixture.cleanup() }
         let registry = try RegistryFixture()
         defer { registry.stop() }
@@ -107,7 +107,7 @@ struct RegistryTests {
     }
 
     @Test func basicAuthNeedsLogin() throws {
-        let fixture = try CribFixture()
+        let fixture = try TransferFixture()
         defer { fixture.cleanup() }
         let registry = try RegistryFixture(htpasswd: ("alice", "s3cret-pass"))
         defer { registry.stop() }
@@ -141,7 +141,7 @@ struct RegistryTests {
     }
 
     @Test func tokenServerDrivesBearerFlow() throws {
-        let fixture = try CribFixture()
+        let fixture = try TransferFixture()
         defer { fixture.cleanup() }
         let registry = try RegistryFixture()
         defer { registry.stop() }
@@ -171,7 +171,7 @@ struct RegistryTests {
     }
 
     @Test func corruptBlobFailsAndLeavesStoreUnchanged() throws {
-        let fixture = try CribFixture()
+        let fixture = try TransferFixture()
         defer { fixture.cleanup() }
         let registry = try RegistryFixture()
         defer { registry.stop() }

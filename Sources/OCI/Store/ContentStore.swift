@@ -116,10 +116,10 @@ public final class ContentStore {
     }
 
     func withExclusiveUsage<T>(wait: Bool, _ body: () throws -> T) throws -> T? {
-        if wait {
+        if !(try usageLock.tryLock(exclusive: true)) {
+            guard wait else { return nil }
+            log.log(.info, "waiting for other crib processes to finish writing to \(root.path)")
             try usageLock.lock(exclusive: true)
-        } else if !(try usageLock.tryLock(exclusive: true)) {
-            return nil
         }
         defer {
             // Return to what this store held before, so a later write keeps the shared lock.

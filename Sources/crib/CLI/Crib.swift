@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import Runner
 
 /// The command line: finds the command, parses its options, runs it, and maps errors to
 /// exit statuses. Takes an argv array so that tests can run any command in-process.
@@ -8,6 +9,16 @@ enum Crib {
 
     /// Every command, in the order `crib --help` lists them.
     static let commands: [any Command.Type] = [
+        RunCommand.self,
+        PsCommand.self,
+        RmCommand.self,
+        ImagesCommand.self,
+        InspectCommand.self,
+        TagCommand.self,
+        RmiCommand.self,
+        PruneCommand.self,
+        ImportCommand.self,
+        UnpackCommand.self,
         VersionCommand.self,
         PullCommand.self,
         PushCommand.self,
@@ -97,7 +108,8 @@ enum Crib {
     /// crib's own failures exit 125; a container command that cannot be run 126, one not
     /// found 127, as podman does.
     static func exitStatus(for error: any Error) -> Int32 {
-        125
+        if let runner = error as? RunnerError { return runner.exitStatus }
+        return 125
     }
 
     static func hint(for error: any Error) -> String? {

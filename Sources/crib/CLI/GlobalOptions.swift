@@ -15,6 +15,11 @@ struct GlobalOptions: Sendable {
     let debug: Bool
     let log: any LogSink
 
+    /// Opens the store under the chosen root, creating it on first use.
+    func openStore() throws -> ContentStore {
+        try ContentStore(root: root, log: log)
+    }
+
     init(arguments: ParsedArguments) {
         root = RootDirectory.resolve(explicit: arguments.value("root"))
         quiet = arguments.flag("quiet")

@@ -1,22 +1,29 @@
 import Foundation
-import OCI
+import Testing
 
-/// A crib root and environment for one test: a temporary root, HOME and auth file, so that
-/// nothing outside the test's directory is read or written. Removed by `cleanup()`.
-struct CribFixture {
-    let directory: String
+/// Runs the built `crib` binary against a root of its own, and removes the root afterwards.
+///
+/// The binary is `CRIB_BINARY` (scripts/test.sh sets it) or `.build/debug/crib` under the
+/// package root; a missing binary fails the test with the path it looked for.
+final class CribFixture {
     let root: String
-    let authFile: String
+    let scratch: String
 
-    init() throws {
-        directory = try makeTemporaryDirectory("test")
-        root = directory + "/root"
-        authFile = directory + "/auth.json"
-        try FileManager.default.createDirectory(atPath: directory + "/home", withIntermediateDirectories: true)
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
     }
 
-    func cleanup() {
-        try? FileManager.default.removeItem(atPath: directory)
+    init() throws {
+        let base = FileManager.default.temporaryDirectory.path + "/crib-test-" + UUID().uuidString.prefix(8).lowercased()
+        try FileManager.default.createDirectory(atPath: base + "/scratch", withIntermediateDirectories: true)
+        root = base + "/root"
+        scratch = base + "/scratch"
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: (root as NSString).deletingLastPathComponent)
     }
 
     static var binary: String {
@@ -26,79 +33,55 @@ struct CribFixture {
         return packageRoot.path + "/.build/debug/crib"
     }
 
-    var environment: [String: String] {
-        var environment = ProcessInfo.processInfo.environment
-        environment["HOME"] = directory + "/home"
-        environment["REGISTRY_AUTH_FILE"] = authFile
-        environment["XDG_RUNTIME_DIR"] = directory
-        environment["CRIB_ROOT"] = root
-        return environment
-    }
-
-    /// Runs crib with this fixture's root and environment.
+    /// Runs `crib --root ROOT ARGUMENTS…` and waits for it.
     @discardableResult
-    func crib(_ arguments: [String], root: String? = nil, input: String? = nil) throws -> ToolResult {
-        try runTool(Self.binary, ["--root", root ?? self.root] + arguments, environment: environment, input: input)
-    }
-
-    func store(root: String? = nil) throws -> ContentStore {
-        try ContentStore(root: RootDirectory(path: root ?? self.root))
-    }
-
-    /// Writes an image into the store: one layer per entry of `layers`, each a tar of the
-    /// given files (path to content), gzip-compressed when `gzip` is set.
-    @discardableResult
-    func makeImage(_ name: String, layers: [(files: [String: String], gzip: Bool)], base: StoredImage? = nil, root: String? = nil)
-        throws -> StoredImage
-    {
-        let store = try store(root: root)
-        var descriptors = base?.manifest.layers ?? []
-        var diffIDs = base?.config.rootfs.diffIDs ?? []
-        for (position, layer) in layers.enumerated() {
-            let content = directory + "/layer-\(UUID().uuidString)"
-            for (path, text) in layer.files {
-                let full = content + "/" + path
-                try FileManager.default.createDirectory(
-                    atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try text.write(toFile: full, atomically: true, encoding: .utf8)
-            }
-            let tarPath = content + ".tar"
-            let tarred = try runTool(
-                "/bin/tar", ["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner", "-C", content, "-cf", tarPath, "."])
-            guard tarred.status == 0 else { throw TestFailure("tar failed for layer \(position): \(tarred.stderr)") }
-            let tar = try Data(contentsOf: URL(fileURLWithPath: tarPath))
-            diffIDs.append(Digest.sha256(tar))
-            if layer.gzip {
-                let zipped = try runTool("/bin/gzip", ["-n", "-f", tarPath])
-                guard zipped.status == 0 else { throw TestFailure("gzip failed: \(zipped.stderr)") }
-                let gz = try Data(contentsOf: URL(fileURLWithPath: tarPath + ".gz"))
-                descriptors.append(try store.writeBlob(gz, mediaType: .ociLayerGzip))
-            } else {
-                descriptors.append(try store.writeBlob(tar, mediaType: .ociLayer))
-            }
+    func crib(_ arguments: [String], environment: [String: String] = [:], input: Data? = nil) throws -> Result {
+        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
+            Issue.record("crib binary missing at \(Self.binary); run swift build first")
+            throw FixtureError.missingTool(Self.binary)
         }
-        var config = ImageConfig(platform: Platform(architecture: "amd64", os: "linux"), diffIDs: diffIDs)
-        config.config?.cmd = ["/bin/sh"]
-        return try store.commitImage(config: config, layers: descriptors, names: [name])
+        return try Self.execute(Self.binary, ["--root", root] + arguments, environment: environment, input: input)
     }
 
-    /// Files under the store's blobs directory, and the store's temporary directory.
-    func blobFiles(root: String? = nil) -> Set<String> {
-        let base = (root ?? self.root) + "/store/blobs/sha256"
-        return Set((try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [])
+    /// Runs another program, such as skopeo or umoci; a missing tool fails loudly.
+    static func execute(_ path: String, _ arguments: [String], environment: [String: String] = [:], input: Data? = nil) throws -> Result {
+        let executable = path.hasPrefix("/") ? path : try locate(path)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe()
+        let error = Pipe()
+        let stdin = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        process.standardInput = stdin
+        try process.run()
+        if let input { stdin.fileHandleForWriting.write(input) }
+        try stdin.fileHandleForWriting.close()
+        // Read both pipes to the end before waiting, so a chatty child never blocks on a full pipe.
+        final class Collected: @unchecked Sendable { var data = Data() }
+        let errorData = Collected()
+        let readers = DispatchGroup()
+        DispatchQueue.global().async(group: readers) { errorData.data = error.fileHandleForReading.readDataToEndOfFile() }
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        readers.wait()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: outputData, as: UTF8.self),
+            stderr: String(decoding: errorData.data, as: UTF8.self))
     }
 
-    func temporaryFiles(root: String? = nil) -> [String] {
-        (try? FileManager.default.contentsOfDirectory(atPath: (root ?? self.root) + "/tmp")) ?? []
+    static func locate(_ tool: String) throws -> String {
+        for directory in ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"] {
+            let candidate = directory + "/" + tool
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        Issue.record("\(tool) is not installed; run scripts/setup.sh")
+        throw FixtureError.missingTool(tool)
     }
-}
 
-/// skopeo's JSON for an image, parsed.
-func skopeoInspect(_ reference: String, raw: Bool = false) throws -> [String: Any] {
-    let result = try runTool("/usr/bin/skopeo", ["inspect", "--tls-verify=false"] + (raw ? ["--raw"] : []) + [reference])
-    guard result.status == 0 else { throw TestFailure("skopeo inspect \(reference) failed: \(result.stderr)") }
-    guard let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] else {
-        throw TestFailure("skopeo inspect \(reference) printed no JSON object")
+    enum FixtureError: Error {
+        case missingTool(String)
     }
-    return object
 }

@@ -1,0 +1,84 @@
+extension ContainerSpec {
+    static let lastPidPath = "/proc/sys/kernel/ns_last_pid"
+
+    /// Paths under /proc and /sys that leak host details or let a container reach the host's
+    /// kernel; hidden as Docker hides them.
+    static let maskedPaths = [
+        "/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+        "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+        "/sys/devices/virtual/powercap",
+    ]
+    static let readOnlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+    static let devices = ["null", "zero", "full", "random", "urandom", "tty"]
+
+    /// The shim's mount list, in the order it runs: file systems and devices, the files crib
+    /// writes for /etc, the user's binds, and after pivot_root the masked and read-only paths.
+    ///
+    /// - Parameters:
+    ///   - userNamespace: the container runs in a user namespace of its own (rootless).
+    ///   - ttyGroupMapped: gid 5 exists in the container, so devpts can give it the ptys.
+    func shimMounts(userNamespace: Bool, ttyGroupMapped: Bool) -> [ShimMount] {
+        let hidden: MountFlags = [.noSuid, .noDev, .noExec]
+        var mounts: [ShimMount] = [
+            ShimMount(kind: .filesystem, source: "proc", target: "/proc", fstype: "proc", flags: hidden),
+            ShimMount(
+                kind: .filesystem, source: "tmpfs", target: "/dev", fstype: "tmpfs", flags: [.noSuid, .strictAtime],
+                data: "mode=755,size=65536k"),
+            ShimMount(
+                kind: .filesystem, source: "devpts", target: "/dev/pts", fstype: "devpts", flags: [.noSuid, .noExec],
+                data: "newinstance,ptmxmode=0666,mode=0620" + (ttyGroupMapped ? ",gid=5" : "")),
+            ShimMount(
+                kind: .filesystem, source: "shm", target: "/dev/shm", fstype: "tmpfs", flags: hidden,
+                data: "mode=1777,size=65536k"),
+            ShimMount(kind: .filesystem, source: "mqueue", target: "/dev/mqueue", fstype: "mqueue", flags: hidden),
+        ]
+
+        // sysfs shows the network devices of the mounting namespace, and the kernel refuses it
+        // to a user namespace that does not own the network namespace: rootless with the
+        // host's network gets the host's /sys bound instead.
+        if userNamespace && network == .host {
+            mounts.append(
+                ShimMount(kind: .bind, source: "/sys", target: "/sys", flags: privileged ? [] : [.readOnly]))
+        } else {
+            mounts.append(
+                ShimMount(
+                    kind: .filesystem, source: "sysfs", target: "/sys", fstype: "sysfs",
+                    flags: privileged ? hidden : hidden.union(.readOnly)))
+        }
+
+        for device in Self.devices {
+            mounts.append(ShimMount(kind: .device, source: "/dev/" + device, target: "/dev/" + device))
+        }
+        let links = [
+            ("pts/ptmx", "/dev/ptmx"), ("/proc/self/fd", "/dev/fd"), ("/proc/self/fd/0", "/dev/stdin"),
+            ("/proc/self/fd/1", "/dev/stdout"), ("/proc/self/fd/2", "/dev/stderr"),
+        ]
+        for (destination, link) in links {
+            mounts.append(ShimMount(kind: .symlink, source: destination, target: link))
+        }
+
+        for name in ["hosts", "hostname", "resolv.conf"] {
+            mounts.append(ShimMount(kind: .bind, source: stateDirectory + "/" + name, target: "/etc/" + name))
+        }
+        for bind in binds where !Self.isLastPidBind(bind) {
+            mounts.append(
+                ShimMount(kind: .bind, source: bind.source, target: bind.destination, flags: bind.readOnly ? [.readOnly] : []))
+        }
+
+        if !privileged {
+            mounts += Self.maskedPaths.map { ShimMount(kind: .mask, target: $0) }
+            mounts += Self.readOnlyPaths.map { ShimMount(kind: .readOnly, target: $0) }
+            if lastPidWritable {
+                mounts.append(ShimMount(kind: .writable, target: Self.lastPidPath))
+            }
+        }
+        return mounts
+    }
+
+    /// `-v /proc/sys/kernel/ns_last_pid:/proc/sys/kernel/ns_last_pid`, podman's way to ask for a
+    /// writable ns_last_pid. The file acts on the writer's PID namespace, so binding the
+    /// host's copy and exposing the container's own are the same thing.
+    static func isLastPidBind(_ bind: BindMount) -> Bool {
+        bind.source == lastPidPath && bind.destination == lastPidPath && !bind.readOnly
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import OCI
+
+struct InspectCommand: Command {
+    static let name = "inspect"
+    static let abstract = "Print an image's manifest digest, config and layers as JSON"
+    static let usage = "inspect IMAGE [IMAGE...]"
+    static let options: [OptionSpec] = []
+
+    let global: GlobalOptions
+    let names: [String]
+
+    init(arguments: ParsedArguments, global: GlobalOptions) throws {
+        try Self.expectPositionals(arguments, 1...Int.max)
+        self.global = global
+        names = arguments.positionals
+    }
+
+    /// The keys follow `podman image inspect` where they overlap.
+    struct ImageReport: Encodable {
+        let Id: String
+        let Digest: String
+        let RepoTags: [String]
+        let Created: String?
+        let Author: String?
+        let Architecture: String
+        let Os: String
+        let Variant: String?
+        let Size: Int64
+        let Config: ContainerConfig?
+        let RootFS: RootFS
+        let History: [History]?
+        let Annotations: [String: String]?
+        let ManifestType: String
+        let Layers: [Descriptor]
+    }
+
+    func run() throws -> Int32 {
+        let store = try global.openStore()
+        var reports = [ImageReport]()
+        for name in names {
+            let image = try store.image(name)
+            reports.append(
+                ImageReport(
+                    Id: image.id.encoded, Digest: image.digest.description, RepoTags: image.names,
+                    Created: image.config.created, Author: image.config.author, Architecture: image.config.architecture,
+                    Os: image.config.os, Variant: image.config.variant, Size: image.size, Config: image.config.config,
+                    RootFS: image.config.rootfs, History: image.config.history, Annotations: image.manifest.annotations,
+                    ManifestType: (image.manifest.mediaType ?? image.manifestDescriptor.mediaType).rawValue,
+                    Layers: image.manifest.layers))
+        }
+        try Formatting.printJSON(reports)
+        return 0
+    }
+}

@@ -1,0 +1,48 @@
+import OCI
+
+struct RmiCommand: Command {
+    static let name = "rmi"
+    static let abstract = "Remove images, or names of images"
+    static let usage = "rmi IMAGE [IMAGE...]"
+    static let options: [OptionSpec] = [
+        .flag("force", short: "f", help: "remove an image by id even when several names point at it")
+    ]
+
+    let global: GlobalOptions
+    let names: [String]
+    let force: Bool
+
+    init(arguments: ParsedArguments, global: GlobalOptions) throws {
+        try Self.expectPositionals(arguments, 1...Int.max)
+        self.global = global
+        names = arguments.positionals
+        force = arguments.flag("force")
+    }
+
+    /// Removes a name as podman does: an image with other names only loses this one; an image
+    /// named by id loses all names, which needs `--force` when it has several.
+    func run() throws -> Int32 {
+        let store = try global.openStore()
+        for name in names {
+            let (image, matchedName) = try store.resolve(name)
+            if let matchedName, image.names.count > 1 {
+                try store.untag(matchedName)
+                print("Untagged: \(matchedName)")
+                continue
+            }
+            if matchedName == nil && image.names.count > 1 && !force {
+                throw UsageError(
+                    "image \(name) has \(image.names.count) names (\(image.names.joined(separator: ", "))); use --force to remove them all",
+                    command: Self.name)
+            }
+            try store.removeImage(image)
+            for untagged in image.names {
+                print("Untagged: \(untagged)")
+            }
+            print("Deleted: \(image.id.encoded)")
+        }
+        // Free the space now unless a build or pull is running; `crib prune` collects the rest.
+        try store.garbageCollect(removeDangling: false, wait: false)
+        return 0
+    }
+}

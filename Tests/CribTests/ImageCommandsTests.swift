@@ -1,0 +1,131 @@
+import Foundation
+import OCI
+import Testing
+
+struct ImageCommandsTests {
+    @Test func imagesListsTaggedImage() throws {
+        let fixture = try CribFixture()
+        let image = try writeSampleImage(root: fixture.root, name: "hello:v1")
+
+        let table = try fixture.crib(["images"])
+        #expect(table.status == 0, "\(table.stderr)")
+        let lines = table.stdout.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("REPOSITORY") == true)
+        #expect(lines.contains { $0.hasPrefix("localhost/hello") && $0.contains("v1") && $0.contains(image.id.shortID) })
+
+        let json = try fixture.crib(["images", "--format", "json"])
+        #expect(json.status == 0)
+        let rows = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+        #expect(rows?.first?["Id"] as? String == image.id.encoded)
+        #expect(rows?.first?["Names"] as? [String] == ["localhost/hello:v1"])
+    }
+
+    @Test func inspectPrintsDigestConfigLayers() throws {
+        let fixture = try CribFixture()
+        let image = try writeSampleImage(root: fixture.root, name: "hello")
+        let result = try fixture.crib(["inspect", "hello"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let reports = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]
+        let report = try #require(reports?.first)
+        #expect(report["Digest"] as? String == image.digest.description)
+        #expect((report["Config"] as? [String: Any])?["Cmd"] as? [String] == ["/hello"])
+        #expect((report["Layers"] as? [[String: Any]])?.first?["digest"] as? String == image.manifest.layers[0].digest.description)
+    }
+
+    @Test func tagThenRmiKeepsOtherName() throws {
+        let fixture = try CribFixture()
+        let image = try writeSampleImage(root: fixture.root, name: "hello")
+        #expect(try fixture.crib(["tag", "hello", "hello:two", "quay.io/x/hello:3"]).status == 0)
+
+        let removed = try fixture.crib(["rmi", "hello:two"])
+        #expect(removed.status == 0, "\(removed.stderr)")
+        #expect(removed.stdout.contains("Untagged: localhost/hello:two"))
+        let store = try ContentStore(root: RootDirectory(path: fixture.root))
+        #expect(try store.image("hello").names.sorted() == ["localhost/hello:latest", "quay.io/x/hello:3"])
+
+        let byID = try fixture.crib(["rmi", image.id.shortID])
+        #expect(byID.status == 125)
+        #expect(byID.stderr.contains("--force"))
+        #expect(try fixture.crib(["rmi", "--force", image.id.shortID]).status == 0)
+        #expect(try store.images().isEmpty)
+        #expect(!store.hasBlob(image.manifest.layers[0].digest))
+    }
+
+    @Test func pruneRemovesDanglingAndUnreferenced() throws {
+        let fixture = try CribFixture()
+        let old = try writeSampleImage(root: fixture.root, name: "app", command: ["/old"])
+        let new = try writeSampleImage(root: fixture.root, name: "app", command: ["/new"])
+        // A store that wrote holds the store against collection until it is dropped.
+        let orphan = try ContentStore(root: RootDirectory(path: fixture.root))
+            .writeBlob(Data("nobody refers to me".utf8), mediaType: .ociLayer)
+        let store = try ContentStore(root: RootDirectory(path: fixture.root))
+
+        let result = try fixture.crib(["prune"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains(old.digest.encoded))
+        #expect(!store.hasBlob(orphan.digest))
+        #expect(!store.hasBlob(old.id))
+        #expect(store.hasBlob(new.id))
+        #expect(try store.images().map(\.digest) == [new.digest])
+    }
+
+    @Test func unknownImageExits125() throws {
+        let fixture = try CribFixture()
+        let result = try fixture.crib(["inspect", "no-such-image:v9"])
+        #expect(result.status == 125)
+        #expect(result.stderr == "crib: image not known: no-such-image:v9\n")
+    }
+
+    @Test func malformedIndexExits125() throws {
+        let fixture = try CribFixture()
+        try writeSampleImage(root: fixture.root, name: "hello")
+        let index = fixture.root + "/store/index.json"
+        try Data("{not json".utf8).write(to: URL(fileURLWithPath: index))
+        let result = try fixture.crib(["images"])
+        #expect(result.status == 125)
+        #expect(result.stderr.hasPrefix("crib: malformed JSON in \(index)"))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func corruptConfigExits125() throws {
+        let fixture = try CribFixture()
+        let image = try writeSampleImage(root: fixture.root, name: "hello")
+        let path = fixture.root + "/store/blobs/sha256/" + image.id.encoded
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[0] = UInt8(ascii: " ")
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let result = try fixture.crib(["inspect", "hello"])
+        #expect(result.status == 125)
+        #expect(result.stderr.contains("digest mismatch in \(path)"))
+        #expect(result.stderr.contains(image.id.description))
+    }
+
+    @Test(arguments: [
+        (["images", "--bogus"], "unknown option --bogus"),
+        (["tag", "only-one"], "tag takes 2 to"),
+        (["tag", "a", "Bad:Name"], "invalid reference \"Bad:Name\""),
+        (["frobnicate"], "unknown command \"frobnicate\""),
+        (["images", "--format"], "option --format requires a value"),
+        (["images", "--format", "yaml"], "unsupported format \"yaml\""),
+    ])
+    func usageErrorsExit125(arguments: [String], message: String) throws {
+        let fixture = try CribFixture()
+        let result = try fixture.crib(arguments)
+        #expect(result.status == 125)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+
+    @Test func everyCommandHasHelp() throws {
+        let fixture = try CribFixture()
+        let overview = try fixture.crib(["--help"])
+        #expect(overview.status == 0)
+        let names = overview.stdout.split(separator: "\n", omittingEmptySubsequences: false).drop { !$0.hasPrefix("Commands:") }.dropFirst()
+            .prefix { !$0.isEmpty }.compactMap { $0.split(separator: " ").first.map(String.init) }
+        #expect(names.count >= 6)
+        for name in names {
+            let help = try fixture.crib([name, "--help"])
+            #expect(help.status == 0, "\(name) --help failed")
+            #expect(help.stdout.contains("Usage: crib \(name)"), "\(name) --help lacks its usage line")
+        }
+    }
+}

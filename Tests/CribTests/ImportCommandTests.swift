@@ -1,0 +1,201 @@
+import Foundation
+import OCI
+import Testing
+
+@testable import crib
+
+/// The built crib binary: CRIB_BINARY, or `.build/debug/crib` of this package.
+var cribBinaryPath: String { cribBinary }
+
+private var cribBinary: String {
+    if let path = ProcessInfo.processInfo.environment["CRIB_BINARY"], !path.isEmpty { return path }
+    let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    return package.path + "/.build/debug/crib"
+}
+
+private struct Outcome {
+    var status: Int32
+    var output: String
+    var errors: String
+}
+
+private func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: cribBinary)
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    let outputData = output.fileHandleForReading.readDataToEndOfFile()
+    let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Outcome(
+        status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
+        errors: String(decoding: errorData, as: UTF8.self))
+}
+
+@discardableResult
+private func sh(_ command: String) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/bash")
+    process.arguments = ["-c", command]
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw SystemError("run \(command)", errno: EIO) }
+    return String(decoding: data, as: UTF8.self)
+}
+
+private func makeWorkDirectory() throws -> String {
+    try sh("mktemp -d /tmp/crib-import-XXXXXX").trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+@Suite("import command", .serialized)
+struct ImportCommandTests {
+    @Test("same directory gives same manifest in two roots")
+    func sameManifestTwice() throws {
+        let work = try makeWorkDirectory()
+        defer { _ = try? sh("rm -rf \(work)") }
+        try sh("mkdir -p \(work)/tree/etc && cd \(work)/tree && printf 'a\\n' > etc/a && ln -s a etc/b && seq 1 100000 > numbers")
+
+        let first = try run(["--root", work + "/one", "import", work + "/tree", "-t", "same", "--change", "ENV A=1"], environment: ["SOURCE_DATE_EPOCH": "1700000000"])
+        #expect(first.status == 0, "\(first.errors)")
+        sleep(1)
+        try sh("touch \(work)/tree/numbers")
+        let second = try run(["--root", work + "/two", "import", "--timestamp", "1700000000", work + "/tree", "same", "--change", "ENV A=1"])
+        #expect(second.status == 0, "\(second.errors)")
+
+        let one = try ContentStore(root: RootDirectory(path: work + "/one")).image("same")
+        let two = try ContentStore(root: RootDirectory(path: work + "/two")).image("same")
+        #expect(one.digest == two.digest)
+        #expect(first.output == second.output)
+        #expect(one.config.created == "2023-11-14T22:13:20Z")
+    }
+
+    @Test("tarball imports keep the tar stream", arguments: ["plain", "gzip", "zstd"])
+    func tarballImport(compression: String) throws {
+        let work = try makeWorkDirectory()
+        defer { _ = try? sh("rm -rf \(work)") }
+        try sh("mkdir -p \(work)/tree/bin && cd \(work)/tree && printf 'x\\n' > bin/x && tar --sort=name -cf \(work)/root.tar .")
+        let plainDigest = "sha256:" + (try sh("sha256sum \(work)/root.tar")).prefix(64)
+        let compressor = ["plain": "cat", "gzip": "gzip -c", "zstd": "zstd -qc"][compression]!
+        try sh("\(compressor) \(work)/root.tar > \(work)/input")
+
+        let outcome = try run(["--root", work + "/root", "import", work + "/input", "-t", "tarball", "--compression", "zstd"])
+        #expect(outcome.status == 0, "\(outcome.errors)")
+        let image = try ContentStore(root: RootDirectory(path: work + "/root")).image("tarball")
+        #expect(image.config.rootfs.diffIDs.map(\.description) == [plainDigest])
+        #expect(image.manifest.layers.first?.mediaType == .ociLayerZstd)
+    }
+
+    @Test("tarball from stdin")
+    func tarballFromStandardInput() throws {
+        let work = try makeWorkDirectory()
+        defer { _ = try? sh("rm -rf \(work)") }
+        try sh("mkdir -p \(work)/tree && printf 'x\\n' > \(work)/tree/x && tar -C \(work)/tree -cf \(work)/root.tar .")
+        let status = try sh("\(cribBinary) --root \(work)/root import - piped < \(work)/root.tar >/dev/null; echo $?")
+        #expect(status == "0\n")
+        let image = try ContentStore(root: RootDirectory(path: work + "/root")).image("piped")
+        #expect(image.config.rootfs.diffIDs.map(\.description) == ["sha256:" + (try sh("sha256sum \(work)/root.tar")).prefix(64)])
+    }
+
+    @Test("garbage source leaves the store as it was")
+    func garbageSource() throws {
+        let work = try makeWorkDirectory()
+        defer { _ = try? sh("rm -rf \(work)") }
+        try sh("mkdir -p \(work)/tree && printf 'x\\n' > \(work)/tree/x && head -c 4096 /dev/urandom > \(work)/garbage")
+        #expect(try run(["--root", work + "/root", "import", work + "/tree", "-t", "good"]).status == 0)
+        let index = try sh("cat \(work)/root/store/index.json")
+        let blobs = try sh("ls \(work)/root/store/blobs/sha256")
+
+        let outcome = try run(["--root", work + "/root", "import", work + "/garbage", "-t", "bad"])
+        #expect(outcome.status == 125)
+        #expect(outcome.errors.contains(work + "/garbage"))
+        #expect(try sh("cat \(work)/root/store/index.json") == index)
+        #expect(try sh("ls \(work)/root/store/blobs/sha256") == blobs)
+        #expect(try sh("ls -A \(work)/root/tmp | grep -v '^\\.' || true") == "")
+    }
+
+    @Test("changes set config fields")
+    func changesSetConfig() throws {
+        let work = try makeWorkDirectory()
+        defer { _ = try? sh("rm -rf \(work)") }
+        try sh("mkdir -p \(work)/tree && printf 'x\\n' > \(work)/tree/x")
+        let outcome = try run([
+            "--root", work + "/root", "import", work + "/tree", "-t", "changed",
+            "-c", "ENV PATH=/usr/bin LANG=C.UTF-8", "-c", "ENV LEGACY some value", "-c", #"CMD ["java", "-jar", "app.jar"]"#,
+            "-c", "ENTRYPOINT /entry.sh run", "-c", "USER 1001:0", "-c", "WORKDIR /work", "-c", "EXPOSE 9080 9443/tcp",
+            "-c", #"LABEL name="open liberty" version=1"#,
+        ])
+        #expect(outcome.status == 0, "\(outcome.errors)")
+        let config = try #require(try ContentStore(root: RootDirectory(path: work + "/root")).image("changed").config.config)
+        #expect(config.env == ["PATH=/usr/bin", "LANG=C.UTF-8", "LEGACY=some value"])
+        #expect(config.cmd == ["java", "-jar", "app.jar"])
+        #expect(config.entrypoint == ["/bin/sh", "-c", "/entry.sh run"])
+        #expect(config.user == "1001:0")
+        #expect(config.workingDir == "/work")
+        #expect(config.exposedPorts.map { Set($0.keys) } == ["9080/tcp", "9443/tcp"])
+        #expect(config.labels == ["name": "open liberty", "version": "1"])
+    }
+
+    @Test("invalid change is rejected", arguments: ["FROM x", "RUN true", "ENV", "EXPOSE http", #"LABEL a="open"#])
+    func invalidChange(change: String) throws {
+        let work = try makeWorkDirectory()
+        defer { _ = try? sh("rm -rf \(work)") }
+        try sh("mkdir -p \(work)/tree")
+        let outcome = try run(["--root", work + "/root", "import", work + "/tree", "-t", "x", "-c", change])
+        #expect(outcome.status == 125)
+        #expect(outcome.errors.contains("--change"))
+    }
+}
+
+@Suite("unprivileged unpack", .serialized)
+struct UnprivilegedUnpackTests {
+    @Test("user namespace unpack keeps ownership for the next layer")
+    func ownershipKeptInXattr() throws {
+        guard geteuid() == 0 else {
+            Issue.record("this test needs root to create files owned by other users and a device node")
+            return
+        }
+        let work = try makeWorkDirectory()
+        defer { _ = try? sh("rm -rf \(work)") }
+        try sh(
+            """
+            set -e
+            mkdir -p \(work)/tree/dir
+            printf 'x\\n' > \(work)/tree/dir/file
+            chown 1234:5678 \(work)/tree/dir/file && chmod 4750 \(work)/tree/dir/file
+            chown 42:43 \(work)/tree/dir
+            mknod \(work)/tree/chardev c 1 3
+            """)
+        #expect(try run(["--root", work + "/root", "import", work + "/tree", "-t", "owned", "--timestamp", "0"]).status == 0)
+
+        // Root of a new user namespace maps only uid 0: chown to 1234 and mknod both fail there.
+        let unpack = Process()
+        unpack.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        unpack.arguments = ["--user", "--map-root-user", cribBinaryPath, "--root", work + "/root", "unpack", "owned", work + "/out"]
+        let errors = Pipe()
+        unpack.standardError = errors
+        try unpack.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        unpack.waitUntilExit()
+        #expect(unpack.terminationStatus == 0, "\(message)")
+        #expect(message.contains("chardev"), "\(message)")
+
+        let record = try sh("getfattr --only-values -n user.crib.ownership \(work)/out/dir/file")
+        #expect(record == "1234:5678:4750")
+        #expect(try sh("stat -c %u \(work)/out/dir/file") == "0\n")
+        #expect(!FileManager.default.fileExists(atPath: work + "/out/chardev"))
+
+        #expect(try run(["--root", work + "/root", "import", work + "/out", "-t", "again", "--timestamp", "0"]).status == 0)
+        let layer = try ContentStore(root: RootDirectory(path: work + "/root")).image("again").manifest.layers[0].digest
+        let listing = try sh("tar -tvzf \(work)/root/store/blobs/sha256/\(layer.encoded)")
+        #expect(listing.contains("-rwsr-x--- 1234/5678"), "\(listing)")
+        #expect(listing.contains("drwxr-xr-x 42/43"), "\(listing)")
+    }
+}
