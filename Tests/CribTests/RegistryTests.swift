@@ -239,6 +239,49 @@ extension RegistryTests {
     }
 }
 
+extension RegistryTests {
+    @Test func indexResolvesToRequestedPlatform() throws {
+        let fixture = try TransferFixture()
+        defer { fixture.cleanup() }
+        let registry = try RegistryFixture()
+        defer { registry.stop() }
+
+        // Two single-platform images pushed by digest, then an index naming both.
+        let amd64 = try fixture.makeImage("multi:amd64", layers: [(["arch": "amd64\n"], gzip: true)])
+        var armConfig = amd64.config
+        armConfig.architecture = "arm64"
+        let arm64 = try fixture.store().commitImage(config: armConfig, layers: amd64.manifest.layers, names: ["multi:arm64"])
+        for tag in ["amd64", "arm64"] {
+            let pushed = try fixture.crib(["push", "--tls-verify=false", "multi:\(tag)", "\(registry.host)/multi:\(tag)"])
+            #expect(pushed.status == 0, "\(pushed.stderr)")
+        }
+        var amd64Entry = amd64.manifestDescriptor
+        amd64Entry.annotations = nil
+        amd64Entry.platform = Platform(architecture: "amd64", os: "linux")
+        var arm64Entry = arm64.manifestDescriptor
+        arm64Entry.annotations = nil
+        arm64Entry.platform = Platform(architecture: "arm64", os: "linux", variant: "v8")
+        let index = try CanonicalJSON.encode(Index(manifests: [arm64Entry, amd64Entry]))
+        let client = RegistryClient(registry: registry.host, configuration: .init(tlsVerify: false))
+        try client.putManifest(repository: "multi", reference: "both", data: index, mediaType: MediaType.ociIndex.rawValue)
+
+        let defaultRoot = fixture.directory + "/default"
+        let pulled = try fixture.crib(["pull", "--tls-verify=false", "\(registry.host)/multi:both"], root: defaultRoot)
+        #expect(pulled.status == 0, "\(pulled.stderr)")
+        #expect(try fixture.store(root: defaultRoot).image("\(registry.host)/multi:both").digest == amd64.digest)
+
+        let armRoot = fixture.directory + "/arm"
+        let arm = try fixture.crib(["pull", "--tls-verify=false", "--platform", "linux/arm64", "\(registry.host)/multi:both"], root: armRoot)
+        #expect(arm.status == 0, "\(arm.stderr)")
+        #expect(try fixture.store(root: armRoot).image("\(registry.host)/multi:both").digest == arm64.digest)
+
+        let missing = try fixture.crib(["pull", "--tls-verify=false", "--platform", "linux/s390x", "\(registry.host)/multi:both"])
+        #expect(missing.status == 125)
+        #expect(missing.stderr.contains("linux/s390x"), "\(missing.stderr)")
+        #expect(missing.stderr.contains("linux/arm64/v8, linux/amd64"), "\(missing.stderr)")
+    }
+}
+
 /// Faults for the retry test: the first PATCH and crib's first manifest GET get a 503, and
 /// the first GET of the layer is cut off after half its bytes.
 final class FaultPlan: @unchecked Sendable {
