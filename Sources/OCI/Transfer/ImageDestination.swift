@@ -18,11 +18,3 @@ public protocol ImageDestination: AnyObject {
     /// Drops whatever a failed copy left behind.
     func abort()
 }
-
-/// What a destination already holds of a blob.
-public enum BlobPresence: Sendable {
-    case missing
-    case present
-    /// A registry linked it from another repository on the same registry.
-    case mounted(from: String)
-}
