@@ -46,6 +46,8 @@ public struct AuthFile: Sendable {
         return AuthFile(path: primary, searchPaths: paths)
     }
 
+    // NOTE: docker's `credsStore` and `credHelpers` (external credential programs) are not
+    // run, so only inline `auth` entries are read.
     /// Returns the credentials stored for `registry` (`host[:port]`) in the first file that has any.
     public func credentials(for registry: String) throws -> RegistryCredentials? {
         for candidate in searchPaths {

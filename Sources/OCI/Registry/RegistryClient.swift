@@ -73,6 +73,9 @@ public final class RegistryClient: @unchecked Sendable {
         defer { pingLock.unlock() }
         if let known = lock.withLock({ baseURL }) { return known }
 
+        // NOTE: with TLS verification off crib still verifies https certificates, because
+        // swift-corelibs URLSession offers no way to skip it; only the plain-http fallback is
+        // added. A registry on https with a self-signed certificate is therefore unreachable.
         var schemes = ["https"]
         if !configuration.tlsVerify { schemes.append("http") }
         var lastError: (any Error)?
