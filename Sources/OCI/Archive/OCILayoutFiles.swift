@@ -7,7 +7,7 @@ public protocol OCILayoutFiles: AnyObject {
     var location: String { get }
     func readFile(_ relativePath: String, limit: Int64) throws -> Data
     func openFile(_ relativePath: String) throws -> any ByteSource
-    /// The file on disk, when the layout is a directory.
+    /// Returns the file on disk, when the layout is a directory.
     func localPath(_ relativePath: String) -> String?
     func fileExists(_ relativePath: String) -> Bool
 }
@@ -26,7 +26,7 @@ extension OCILayoutFiles {
         return index
     }
 
-    /// A manifest, index or config blob, checked against its descriptor.
+    /// Reads a manifest, index or config blob and checks it against its descriptor.
     func readBlob(_ descriptor: Descriptor) throws -> Data {
         let path = Self.blobPath(descriptor.digest)
         guard fileExists(path) else { throw OCIError.invalidContent(object: "image layout \(location)", reason: "missing blob \(descriptor.digest)") }

@@ -235,7 +235,7 @@ public final class RegistryClient: @unchecked Sendable {
         lock.withLock { authorizations[Self.scopeKey(scopes)] ?? authorizations[""] }
     }
 
-    /// Answers a 401 challenge: Basic with the configured credentials, or a bearer token from
+    /// Handles a 401 challenge: Basic with the configured credentials, or a bearer token from
     /// the challenge's realm for the union of the requested and challenged scopes.
     private func authenticate(_ challenges: [AuthChallenge], scopes: [String]) throws {
         if let bearer = challenges.first(where: { $0.scheme == "bearer" }) {

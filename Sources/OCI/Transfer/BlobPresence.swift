@@ -1,4 +1,4 @@
-/// What a destination already has of a blob.
+/// The state of a blob at a destination before a copy.
 public enum BlobPresence: Sendable {
     case missing
     case present

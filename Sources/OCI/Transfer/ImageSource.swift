@@ -1,17 +1,17 @@
 import Foundation
 
-/// Where a copy reads an image from: a registry, an image layout, an archive or the store.
+/// A copy source: a registry, an image layout, an archive or the store.
 public protocol ImageSource: AnyObject {
     /// The transport reference, for messages.
     var name: String { get }
 
-    /// The image manifest to copy, resolving an index to the manifest for `platform`.
+    /// Returns the image manifest to copy, resolving an index to the manifest for `platform`.
     func manifest(for platform: Platform) throws -> ImageManifestData
 
     /// Streams a blob into `sink`. The sink checks the digest (the store's blob writer and
     /// the copier do), so sources need not.
     func copyBlob(_ descriptor: Descriptor, into sink: any ByteSink, progress: ((Int64) -> Void)?) throws
 
-    /// A local file holding the blob, when there is one, so that uploads need no staging copy.
+    /// Returns a local file with the blob, when there is one, so that uploads need no staging copy.
     func localPath(of descriptor: Descriptor) -> String?
 }
