@@ -1,0 +1,173 @@
+#!/bin/bash
+# The image's entrypoint (run through tini). Three cases, checked in this order:
+#  1. $CHECKPOINT_DIR/image holds a CRIU dump: restore the server from it.
+#  2. WLP_CHECKPOINT names a phase: start the server (the command given), let it
+#     reach that phase, dump it with criu, and exit 0. The container's file
+#     system then holds the dump; committing it makes the checkpoint image.
+#  3. Otherwise: exec the command.
+#
+# Phases: features, deployment (or beforeAppStart), applications (or afterAppStart).
+#
+# How the server reports a phase: the entrypoint exports CHECKPOINT_PHASE (the
+# phase's short name) and CHECKPOINT_READY_FILE. On reaching the phase the
+# server writes its PID into that file, opens no port and blocks until SIGUSR1.
+# criu-resume.sh sends that signal once a restore has resumed the process.
+set -euo pipefail
+
+helpers=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+checkpoint_dir=${CHECKPOINT_DIR:-/output/checkpoint}
+images=$checkpoint_dir/image
+timeout=${CHECKPOINT_TIMEOUT:-300}
+
+fail() {
+  echo "docker-server.sh: $*" >&2
+  exit 1
+}
+
+# criu refuses most work as a non-root user unless told to use
+# CAP_CHECKPOINT_RESTORE (its file capability) in place of CAP_SYS_ADMIN.
+criu_mode=()
+if [ "$(id -u)" -ne 0 ]; then
+  criu_mode=(--unprivileged)
+fi
+
+restore() {
+  local work
+  work=$(mktemp -d "${TMPDIR:-/tmp}/criu-restore.XXXXXX")
+  local flags=(
+    restore --images-dir "$images" --work-dir "$work" --log-file restore.log
+    "${criu_mode[@]}"
+    # The dump was taken from a process started under this script, so its
+    # session and process group belong to processes that are not in the dump.
+    --shell-job
+    # No established connection is in the dump; refuse to resurrect one that
+    # some other dump might contain, as its peer is gone.
+    --tcp-close
+    --action-script "$helpers/criu-resume.sh"
+  )
+  # The server's stdout and stderr were pipes to this script's readers. Those
+  # pipes are gone; hand the restored process this container's stdout and
+  # stderr in their place so that its output reaches the runtime's log.
+  if [ -f "$checkpoint_dir/stdio" ]; then
+    local fd target
+    while read -r fd target; do
+      case "$target" in
+        pipe:*) flags+=(--inherit-fd "fd[$fd]:$target") ;;
+      esac
+    done < "$checkpoint_dir/stdio"
+  fi
+  export CHECKPOINT_PID_FILE=$checkpoint_dir/pid CHECKPOINT_RESUMED_FILE=$work/resumed
+  echo "docker-server.sh: restoring from $images" >&2
+  # criu stays in the foreground: it waits for the restored server and exits
+  # with its status. tini -g delivers signals to criu and the server alike.
+  # criu reopens an inherited pipe through /proc/self/fd/N, which a pipe that
+  # the runtime created as root (mode 0600) refuses to this user; pipes this
+  # shell creates are this user's own.
+  local status=0
+  criu "${flags[@]}" > >(exec cat) 2> >(exec cat >&2) || status=$?
+  if [ ! -e "$work/resumed" ]; then
+    echo "docker-server.sh: criu restore failed with status $status; the end of $work/restore.log:" >&2
+    tail -n 20 "$work/restore.log" >&2 || true
+    exit 1
+  fi
+  rm -rf "$work"
+  exit "$status"
+}
+
+normalize_phase() {
+  case "$1" in
+    features) echo features ;;
+    deployment|beforeAppStart) echo deployment ;;
+    applications|afterAppStart) echo applications ;;
+    *) fail "invalid WLP_CHECKPOINT=$1: expected features, deployment, applications, beforeAppStart or afterAppStart" ;;
+  esac
+}
+
+checkpoint() {
+  local phase=$1
+  shift
+  [ $# -gt 0 ] || fail "WLP_CHECKPOINT is set but no server command was given"
+  mkdir -p "$images" || fail "cannot create $images"
+  [ -w "$images" ] || fail "$images is not writable by user $(id -u)"
+
+  local ready=$checkpoint_dir/ready
+  rm -f "$ready" "$ready.partial"
+
+  # A restore needs every PID of the dump to be free. Where the runtime lets
+  # us (root, or ns_last_pid mounted writable), start the server high above
+  # the PIDs the restore's own processes take.
+  local floor=${CHECKPOINT_PID_FLOOR:-1000}
+  if [ -w /proc/sys/kernel/ns_last_pid ] && [ "$(cat /proc/sys/kernel/ns_last_pid)" -lt "$floor" ]; then
+    echo "$floor" > /proc/sys/kernel/ns_last_pid
+  fi
+
+  # Output goes through pipes to readers outside the dumped process tree, so
+  # that the dump records pipes, which restore can swap for its own stdio.
+  # The readers are started from this shell, not from the server's subshell:
+  # there they would become the server's children and be dumped with it.
+  local server_out server_err
+  exec {server_out}> >(exec cat) {server_err}> >(exec cat >&2)
+  #
+  # The server runs with no_new_privs. criu restores a task's capability
+  # bounding set by dropping each capability the dump lacks, and without
+  # CAP_SETPCAP every drop fails ("Unable to drop capability 24"), even for a
+  # capability the restoring container lacks as well, unless the dumped task
+  # had no_new_privs. Only the server gets it: criu itself needs its file
+  # capabilities, which no_new_privs would switch off.
+  CHECKPOINT_PHASE=$phase CHECKPOINT_READY_FILE=$ready \
+    setpriv --no-new-privs "$@" < /dev/null >&"$server_out" 2>&"$server_err" {server_out}>&- {server_err}>&- &
+  local launcher=$!
+
+  local waited=0 pid=
+  while [ ! -s "$ready" ]; do
+    if ! kill -0 "$launcher" 2>/dev/null; then
+      local status=0
+      wait "$launcher" || status=$?
+      fail "server exited with status $status before reaching phase $phase"
+    fi
+    # 20 ms polls keep the wait short next to the server's own startup.
+    sleep 0.02
+    waited=$((waited + 1))
+    [ "$waited" -lt $((timeout * 50)) ] || fail "server did not reach phase $phase within ${timeout}s"
+  done
+  pid=$(cat "$ready")
+  rm -f "$ready"
+
+  : > "$checkpoint_dir/stdio"
+  local fd
+  for fd in 0 1 2; do
+    echo "$fd $(readlink "/proc/$pid/fd/$fd")" >> "$checkpoint_dir/stdio"
+  done
+  echo "$pid" > "$checkpoint_dir/pid"
+
+  echo "docker-server.sh: server reached phase $phase, dumping PID $pid into $images" >&2
+  local work
+  work=$(mktemp -d "${TMPDIR:-/tmp}/criu-dump.XXXXXX")
+  # criu kills the dumped tree when it is done (no --leave-running), so the
+  # container exits once the reader processes see their pipes close.
+  if ! criu dump --tree "$pid" --images-dir "$images" --work-dir "$work" --log-file dump.log \
+      "${criu_mode[@]}" --shell-job; then
+    echo "docker-server.sh: criu dump failed; the end of $work/dump.log:" >&2
+    tail -n 20 "$work/dump.log" >&2 || true
+    exit 1
+  fi
+  cp "$work/dump.log" "$checkpoint_dir/dump.log"
+  rm -rf "$work"
+  # criu killed the server; its status is of no interest.
+  { wait "$launcher"; } 2>/dev/null || true
+  exec {server_out}>&- {server_err}>&-
+  echo "docker-server.sh: checkpoint at phase $phase written to $images ($(du -sh "$images" | cut -f1))" >&2
+  exit 0
+}
+
+if [ -f "$images/inventory.img" ]; then
+  restore
+fi
+
+if [ -n "${WLP_CHECKPOINT:-}" ]; then
+  phase=$(normalize_phase "$WLP_CHECKPOINT")
+  checkpoint "$phase" "$@"
+fi
+
+[ $# -gt 0 ] || fail "no command given"
+exec "$@"
