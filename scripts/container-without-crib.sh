@@ -76,6 +76,10 @@ if [ -n "$pid_floor" ]; then
   echo "$pid_floor" > /proc/sys/kernel/ns_last_pid
 fi
 
+# As runtimes do without -i: stdin is the container's own /dev/null, which
+# criu can find again at restore (the host's is on a mount it cannot see).
+exec < /dev/null
+
 # File descriptors inherited from the caller would end up in the dump and be
 # missing at restore.
 for fd in /proc/self/fd/*; do

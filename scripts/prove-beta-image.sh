@@ -137,7 +137,10 @@ for phase in "${phases[@]}"; do
   restored=$(first_response prove-restore "$t0") || { cat "$work/restore-$phase.log"; exit 1; }
   echo "restore to first response: $restored s (cold start: $cold s)"
   ip netns exec prove-restore curl -s http://127.0.0.1:9080/pingperf/stats; echo
+  # SIGTERM must reach the restored server through tini and the entrypoint.
+  t0=$(now)
   stop_container "$restore_pid"
+  echo "restored server stopped $(elapsed "$t0" "$(now)") s after SIGTERM"
   cat "$work/restore-$phase.log"
   ip netns del prove-restore
 done

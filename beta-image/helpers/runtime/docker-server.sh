@@ -40,8 +40,9 @@ restore() {
     # The dump was taken from a process started under this script, so its
     # session and process group belong to processes that are not in the dump.
     --shell-job
-    # No established connection is in the dump; refuse to resurrect one that
-    # some other dump might contain, as its peer is gone.
+    # A dump taken before the port opened has no connections. Any other
+    # connection's peer is gone after a restore, and restoring it open would
+    # need CAP_NET_RAW for TCP repair, so restore such sockets closed.
     --tcp-close
     --action-script "$helpers/criu-resume.sh"
   )
@@ -58,13 +59,27 @@ restore() {
   fi
   export CHECKPOINT_PID_FILE=$checkpoint_dir/pid CHECKPOINT_RESUMED_FILE=$work/resumed
   echo "docker-server.sh: restoring from $images" >&2
-  # criu stays in the foreground: it waits for the restored server and exits
-  # with its status. tini -g delivers signals to criu and the server alike.
+  # criu waits for the restored server and exits with its status. It runs in
+  # the background so that this shell can pass signals on: the restored
+  # server is in a process group of its own, so tini -g does not reach it.
   # criu reopens an inherited pipe through /proc/self/fd/N, which a pipe that
   # the runtime created as root (mode 0600) refuses to this user; pipes this
   # shell creates are this user's own.
+  local server_pid criu_pid signal
+  server_pid=$(cat "$CHECKPOINT_PID_FILE")
+  criu "${flags[@]}" > >(exec cat) 2> >(exec cat >&2) &
+  criu_pid=$!
+  for signal in TERM INT HUP QUIT USR2; do
+    # shellcheck disable=SC2064 # the signal name is fixed when the trap is set
+    trap "kill -s $signal $server_pid 2>/dev/null || true" "$signal"
+  done
   local status=0
-  criu "${flags[@]}" > >(exec cat) 2> >(exec cat >&2) || status=$?
+  while :; do
+    status=0
+    wait "$criu_pid" || status=$?
+    # wait returns early, above 128, when a trapped signal arrives.
+    kill -0 "$criu_pid" 2>/dev/null || break
+  done
   if [ ! -e "$work/resumed" ]; then
     echo "docker-server.sh: criu restore failed with status $status; the end of $work/restore.log:" >&2
     tail -n 20 "$work/restore.log" >&2 || true
@@ -132,6 +147,8 @@ checkpoint() {
   done
   pid=$(cat "$ready")
   rm -f "$ready"
+  # criu kills the server; without this bash would report it as "Killed".
+  disown "$launcher"
 
   : > "$checkpoint_dir/stdio"
   local fd
@@ -153,8 +170,6 @@ checkpoint() {
   fi
   cp "$work/dump.log" "$checkpoint_dir/dump.log"
   rm -rf "$work"
-  # criu killed the server; its status is of no interest.
-  { wait "$launcher"; } 2>/dev/null || true
   exec {server_out}>&- {server_err}>&-
   echo "docker-server.sh: checkpoint at phase $phase written to $images ($(du -sh "$images" | cut -f1))" >&2
   exit 0
