@@ -1,10 +1,12 @@
 #!/bin/sh
 # Checks an application image's layout at build time (RUN configure.sh), so
-# that a mistake fails the build rather than the checkpoint run:
+# that a mistake fails the build rather than the checkpoint run. For a plain
+# JVM server (the default):
 #  - exactly one executable jar in /config/apps (server-run starts it),
 #  - /config/jvm.options, if present, holds only options or comments,
 #  - the checkpoint directory is writable by the server's user,
 #  - no checkpoint is already present (a restore would ignore the new app).
+# With CHECKPOINT_RUNTIME=liberty: /config/server.xml and an application.
 # VERBOSE=true prints what was checked.
 set -eu
 
@@ -19,6 +21,17 @@ fail() {
 say() {
   [ "$verbose" != true ] || echo "configure.sh: $*"
 }
+
+if [ "${CHECKPOINT_RUNTIME:-jvm}" = liberty ]; then
+  # Open Liberty reads /config/server.xml and deploys what it names or what
+  # sits in /config/apps and /config/dropins.
+  [ -f "$config/server.xml" ] || fail "$config/server.xml is missing; COPY your server.xml there"
+  grep -q '<server' "$config/server.xml" || fail "$config/server.xml has no <server> element"
+  apps=$(find "$config/apps" "$config/dropins" -maxdepth 1 \( -name '*.war' -o -name '*.ear' -o -name '*.xml' \) 2>/dev/null | wc -l)
+  [ "$apps" -gt 0 ] || fail "no application (.war, .ear or loose .xml) in $config/apps or $config/dropins"
+  say "Open Liberty server with $apps application(s)"
+  exit 0
+fi
 
 count=0
 jar=

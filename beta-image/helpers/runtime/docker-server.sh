@@ -4,9 +4,11 @@
 #  2. WLP_CHECKPOINT names a phase: start the server (the command given), let it
 #     reach that phase, dump it with criu, and exit 0. The container's file
 #     system then holds the dump; committing it makes the checkpoint image.
-#  3. Otherwise: exec the command.
+#  3. Otherwise: exec the command, with no_new_privs set.
 #
 # Phases: features, deployment (or beforeAppStart), applications (or afterAppStart).
+# With CHECKPOINT_RUNTIME=liberty, Open Liberty takes and restores the dump
+# itself and cases 1 and 2 only choose its command (see liberty below).
 #
 # How the server reports a phase: the entrypoint exports CHECKPOINT_PHASE (the
 # phase's short name) and CHECKPOINT_READY_FILE. On reaching the phase the
@@ -175,6 +177,26 @@ checkpoint() {
   exit 0
 }
 
+# Open Liberty with an OpenJ9 that supports CRIU checkpoints itself: its
+# server script takes the dump (server checkpoint --at=PHASE) and restores
+# it again on "server run", so this script only picks the command.
+liberty() {
+  local server_name=${SERVER_NAME:-defaultServer}
+  local liberty_images=${WLP_OUTPUT_DIR:-/opt/ol/wlp/output}/$server_name/workarea/checkpoint/image
+  if [ -d "$liberty_images" ] || [ -z "${WLP_CHECKPOINT:-}" ]; then
+    exec "$@"
+  fi
+  local phase
+  phase=$(normalize_phase "$WLP_CHECKPOINT")
+  "${WLP_DIR:-/opt/ol/wlp}/bin/server" checkpoint "$server_name" --at="$phase"
+  echo "docker-server.sh: Open Liberty checkpoint at phase $phase written to $liberty_images" >&2
+  exit 0
+}
+
+if [ "${CHECKPOINT_RUNTIME:-jvm}" = liberty ]; then
+  liberty "$@"
+fi
+
 if [ -f "$images/inventory.img" ]; then
   restore
 fi
@@ -185,4 +207,7 @@ if [ -n "${WLP_CHECKPOINT:-}" ]; then
 fi
 
 [ $# -gt 0 ] || fail "no command given"
-exec "$@"
+# no_new_privs here too: a runtime may dump this process from outside
+# (crib checkpoint --trigger), and a non-root criu restores it only then
+# (see the bounding-set note in checkpoint above).
+exec setpriv --no-new-privs "$@"
