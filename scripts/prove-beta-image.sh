@@ -6,6 +6,7 @@
 #
 # Usage: prove-beta-image.sh [PHASE...]   (default: applications)
 # Environment:
+#   RUNS         cold starts and restores to time, each (default 3); prints every time and the median
 #   BASE_ROOTFS  debootstrapped trixie (debian-base.sh --rootfs-only); default /work/scratch/trixie-rootfs
 #   WORK         scratch directory; default /work/scratch/prove
 # Runs as root. Needs debootstrap's output, overlayfs, iproute2, curl, and
@@ -16,11 +17,13 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 base=${BASE_ROOTFS:-/work/scratch/trixie-rootfs}
 work=${WORK:-/work/scratch/prove}
 phases=("${@:-applications}")
+runs=${RUNS:-3}
 container=$repo/scripts/container-without-crib.sh
 
 mkdir -p "$work"
 now() { date +%s.%N; }
 elapsed() { echo "$2 - $1" | bc; }
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # Runs CMD in a chroot of the overlay LOWER+UPPER, as a RUN step would.
 run_step() {
@@ -103,20 +106,24 @@ stop_container() {
 }
 
 # Cold start: no WLP_CHECKPOINT, the entrypoint execs the server.
-fresh_netns prove-cold
-rm -rf "$work/cold"
-t0=$(now)
-"$container" --lower "$image" --upper "$work/cold" --netns prove-cold -- "${entrypoint[@]}" > "$work/cold.log" 2>&1 &
-cold_pid=$!
-cold=$(first_response prove-cold "$t0")
-echo "cold start to first response: $cold s"
-stop_container "$cold_pid"
-ip netns del prove-cold
+colds=()
+for run in $(seq "$runs"); do
+  fresh_netns prove-cold
+  rm -rf "$work/cold" "$work/cold.work"
+  t0=$(now)
+  "$container" --lower "$image" --upper "$work/cold" --netns prove-cold -- "${entrypoint[@]}" > "$work/cold.log" 2>&1 &
+  cold_pid=$!
+  colds+=("$(first_response prove-cold "$t0")")
+  stop_container "$cold_pid"
+  ip netns del prove-cold
+done
+cold=$(median "${colds[@]}")
+echo "cold start to first response: median $cold s (runs: ${colds[*]})"
 
 for phase in "${phases[@]}"; do
   echo "== phase $phase"
   fresh_netns prove-dump
-  rm -rf "$work/ckpt-$phase"
+  rm -rf "$work/ckpt-$phase" "$work/ckpt-$phase.work"
   t0=$(now)
   status=0
   "$container" --lower "$image" --upper "$work/ckpt-$phase" --netns prove-dump --pid-floor 1000 \
@@ -128,19 +135,26 @@ for phase in "${phases[@]}"; do
   echo "checkpoint run (start, reach $phase, dump, exit): $(elapsed "$t0" "$t1") s"
   echo "checkpoint layer: $(du -sh "$work/ckpt-$phase" | cut -f1), CRIU images: $(du -sh "$work/ckpt-$phase/output/checkpoint/image" | cut -f1)"
 
-  fresh_netns prove-restore
-  rm -rf "$work/restore-$phase"
-  t0=$(now)
-  "$container" --lower "$work/ckpt-$phase:$image" --upper "$work/restore-$phase" --netns prove-restore \
-    -- "${entrypoint[@]}" > "$work/restore-$phase.log" 2>&1 &
-  restore_pid=$!
-  restored=$(first_response prove-restore "$t0") || { cat "$work/restore-$phase.log"; exit 1; }
-  echo "restore to first response: $restored s (cold start: $cold s)"
-  ip netns exec prove-restore curl -s http://127.0.0.1:9080/pingperf/stats; echo
-  # SIGTERM must reach the restored server through tini and the entrypoint.
-  t0=$(now)
-  stop_container "$restore_pid"
-  echo "restored server stopped $(elapsed "$t0" "$(now)") s after SIGTERM"
+  restores=()
+  for run in $(seq "$runs"); do
+    fresh_netns prove-restore
+    rm -rf "$work/restore-$phase" "$work/restore-$phase.work"
+    t0=$(now)
+    "$container" --lower "$work/ckpt-$phase:$image" --upper "$work/restore-$phase" --netns prove-restore \
+      -- "${entrypoint[@]}" > "$work/restore-$phase.log" 2>&1 &
+    restore_pid=$!
+    restores+=("$(first_response prove-restore "$t0")") || { cat "$work/restore-$phase.log"; exit 1; }
+    if [ "$run" -eq 1 ]; then
+      ip netns exec prove-restore curl -s http://127.0.0.1:9080/pingperf/stats
+      echo
+    fi
+    # SIGTERM must reach the restored server through tini and the entrypoint.
+    t0=$(now)
+    stop_container "$restore_pid"
+    stopped=$(elapsed "$t0" "$(now)")
+    ip netns del prove-restore
+  done
+  echo "restore to first response: median $(median "${restores[@]}") s (runs: ${restores[*]}); cold start median $cold s"
+  echo "restored server stopped $stopped s after SIGTERM"
   cat "$work/restore-$phase.log"
-  ip netns del prove-restore
 done

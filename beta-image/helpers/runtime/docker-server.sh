@@ -1,6 +1,6 @@
 #!/bin/bash
 # The image's entrypoint (run through tini). Three cases, checked in this order:
-#  1. $CHECKPOINT_DIR/image holds a CRIU dump: restore the server from it.
+#  1. $CHECKPOINT_DIR/image contains a CRIU dump: restore the server from it.
 #  2. WLP_CHECKPOINT names a phase: start the server (the command given), let it
 #     reach that phase, dump it with criu, and exit 0. The container's file
 #     system then holds the dump; committing it makes the checkpoint image.
@@ -26,8 +26,9 @@ fail() {
   exit 1
 }
 
-# criu refuses most work as a non-root user unless told to use
-# CAP_CHECKPOINT_RESTORE (its file capability) in place of CAP_SYS_ADMIN.
+# As a non-root user, criu rejects most work without --unprivileged, which
+# makes it rely on CAP_CHECKPOINT_RESTORE (its file capability) in place of
+# CAP_SYS_ADMIN.
 criu_mode=()
 if [ "$(id -u)" -ne 0 ]; then
   criu_mode=(--unprivileged)
@@ -49,8 +50,8 @@ restore() {
     --action-script "$helpers/criu-resume.sh"
   )
   # The server's stdout and stderr were pipes to this script's readers. Those
-  # pipes are gone; hand the restored process this container's stdout and
-  # stderr in their place so that its output reaches the runtime's log.
+  # pipes are gone, so the restored process gets this container's stdout and
+  # stderr in their place and its output reaches the runtime's log.
   if [ -f "$checkpoint_dir/stdio" ]; then
     local fd target
     while read -r fd target; do
@@ -59,22 +60,26 @@ restore() {
       esac
     done < "$checkpoint_dir/stdio"
   fi
+
   export CHECKPOINT_PID_FILE=$checkpoint_dir/pid CHECKPOINT_RESUMED_FILE=$work/resumed
   echo "docker-server.sh: restoring from $images" >&2
   # criu waits for the restored server and exits with its status. It runs in
   # the background so that this shell can pass signals on: the restored
   # server is in a process group of its own, so tini -g does not reach it.
-  # criu reopens an inherited pipe through /proc/self/fd/N, which a pipe that
-  # the runtime created as root (mode 0600) refuses to this user; pipes this
-  # shell creates are this user's own.
+  # criu reopens an inherited pipe through /proc/self/fd/N. A pipe that the
+  # runtime created as root (mode 0600) cannot be reopened by this user, but
+  # pipes this shell creates are this user's own.
   local server_pid criu_pid signal
+  [ -s "$CHECKPOINT_PID_FILE" ] || fail "$CHECKPOINT_PID_FILE is missing; $images was not written by this entrypoint"
   server_pid=$(cat "$CHECKPOINT_PID_FILE")
   criu "${flags[@]}" > >(exec cat) 2> >(exec cat >&2) &
   criu_pid=$!
+
   for signal in TERM INT HUP QUIT USR2; do
     # shellcheck disable=SC2064 # the signal name is fixed when the trap is set
     trap "kill -s $signal $server_pid 2>/dev/null || true" "$signal"
   done
+
   local status=0
   while :; do
     status=0
@@ -82,12 +87,15 @@ restore() {
     # wait returns early, above 128, when a trapped signal arrives.
     kill -0 "$criu_pid" 2>/dev/null || break
   done
+
   if [ ! -e "$work/resumed" ]; then
     echo "docker-server.sh: criu restore failed with status $status; the end of $work/restore.log:" >&2
     tail -n 20 "$work/restore.log" >&2 || true
     exit 1
   fi
   rm -rf "$work"
+  # NOTE: criu 4.2.1 exits 0 when the restored server ends on SIGTERM (seen
+  # with pingperf), so a stop by signal does not show in this status.
   exit "$status"
 }
 
@@ -110,12 +118,13 @@ checkpoint() {
   local ready=$checkpoint_dir/ready
   rm -f "$ready" "$ready.partial"
 
-  # A restore needs every PID of the dump to be free. Where the runtime lets
-  # us (root, or ns_last_pid mounted writable), start the server high above
-  # the PIDs the restore's own processes take.
+  # A restore needs every PID of the dump to be free. Where the kernel lets
+  # us (CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN over the PID namespace), start
+  # the server high above the PIDs the restore's own processes take. The file
+  # is mode 0666, so only the write itself tells.
   local floor=${CHECKPOINT_PID_FLOOR:-1000}
-  if [ -w /proc/sys/kernel/ns_last_pid ] && [ "$(cat /proc/sys/kernel/ns_last_pid)" -lt "$floor" ]; then
-    echo "$floor" > /proc/sys/kernel/ns_last_pid
+  if [ "$(cat /proc/sys/kernel/ns_last_pid)" -lt "$floor" ]; then
+    { echo "$floor" > /proc/sys/kernel/ns_last_pid; } 2>/dev/null || true
   fi
 
   # Output goes through pipes to readers outside the dumped process tree, so
@@ -124,7 +133,7 @@ checkpoint() {
   # there they would become the server's children and be dumped with it.
   local server_out server_err
   exec {server_out}> >(exec cat) {server_err}> >(exec cat >&2)
-  #
+
   # The server runs with no_new_privs. criu restores a task's capability
   # bounding set by dropping each capability the dump lacks, and without
   # CAP_SETPCAP every drop fails ("Unable to drop capability 24"), even for a
