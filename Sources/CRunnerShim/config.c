@@ -78,9 +78,8 @@ int crib_read_config(int fd, struct crib_config *config) {
         case CRIB_CONFIG_NAMESPACES: config->namespaces = number; break;
         case CRIB_CONFIG_USERNS: config->userns = number != 0; break;
         case CRIB_CONFIG_ROOTFS: config->rootfs = payload; break;
+        case CRIB_CONFIG_REAP_ALL: config->reap_all = number != 0; break;
         case CRIB_CONFIG_REMOVE: config->remove_path = payload; break;
-        case CRIB_CONFIG_ADOPT: config->adopt_path = payload; break;
-        case CRIB_CONFIG_SIGNAL_ALL: config->signal_all = number != 0; break;
         case CRIB_CONFIG_HOSTNAME: config->hostname = payload; break;
         case CRIB_CONFIG_CWD: config->cwd = payload; break;
         case CRIB_CONFIG_NO_NEW_PRIVS: config->no_new_privs = number != 0; break;

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -54,28 +53,6 @@ static int exit_status(int status) {
     return 125;
 }
 
-/* criu restore --restore-detached leaves the restored tree to init and writes its root's PID
-   to a file. Init then forwards signals to that process and exits with its status, as if it
-   were the command. */
-static pid_t read_adopted_pid(const char *path) {
-    char text[32] = {0};
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    ssize_t length = read(fd, text, sizeof(text) - 1);
-    close(fd);
-    if (length <= 0) return -1;
-    long pid = strtol(text, NULL, 10);
-    return pid > 1 ? (pid_t)pid : -1;
-}
-
-/* Children reaped before they were known to be the adopted one: the restored root can become
-   init's zombie in the same instant as the restoring process does. */
-enum { remembered_count = 16 };
-struct reaped_child {
-    pid_t pid;
-    int status;
-};
-
 void crib_run_init(const struct crib_config *config) {
     prctl(PR_SET_NAME, "crib-init", 0, 0, 0);
     raise_last_pid(config->pid_offset);
@@ -100,36 +77,23 @@ void crib_run_init(const struct crib_config *config) {
     close(crib_error_fd);
     crib_error_fd = -1;
 
-    const char *adopt_path = config->adopt_path;
-    struct reaped_child remembered[remembered_count];
-    memset(remembered, 0, sizeof(remembered));
-    size_t next_slot = 0;
-
+    int last_status = 0;
     for (;;) {
         siginfo_t info;
         int number = sigwaitinfo(&all, &info);
         if (number < 0) continue;
         if (number != SIGCHLD) {
-            /* A restoring criu neither passes signals on to the tree it restored nor lets it
-               go: every process of the container hears them (kill -1 spares init itself). */
-            kill(config->signal_all ? -1 : app, number);
+            /* kill(-1) from a namespace's init reaches every process in it but init. */
+            kill(config->reap_all ? -1 : app, number);
             continue;
         }
         int status;
         pid_t reaped;
         while ((reaped = waitpid(-1, &status, WNOHANG)) > 0) {
-            if (reaped != app) {
-                remembered[next_slot] = (struct reaped_child){reaped, status};
-                next_slot = (next_slot + 1) % remembered_count;
-                continue;
-            }
-            if (!adopt_path || !WIFEXITED(status) || WEXITSTATUS(status) != 0) _exit(exit_status(status));
-            app = read_adopted_pid(adopt_path);
-            adopt_path = NULL;
-            if (app < 0) _exit(125);
-            for (size_t i = 0; i < remembered_count; i++) {
-                if (remembered[i].pid == app) _exit(exit_status(remembered[i].status));
-            }
+            if (!config->reap_all && reaped == app) _exit(exit_status(status));
+            last_status = status;
         }
+        /* ECHILD: every process of the container has ended; the last one's status is the container's. */
+        if (config->reap_all && reaped < 0 && errno == ECHILD) _exit(exit_status(last_status));
     }
 }

@@ -39,7 +39,7 @@ struct ImageCommandsTests {
 
         let removed = try fixture.crib(["rmi", "hello:two"])
         #expect(removed.status == 0, "\(removed.stderr)")
-        #expect(removed.stdout.contains("Untagged: hello:two"))
+        #expect(removed.stdout.contains("Untagged: localhost/hello:two"))
         let store = try ContentStore(root: RootDirectory(path: fixture.root))
         #expect(try store.image("hello").names.sorted() == ["localhost/hello:latest", "quay.io/x/hello:3"])
 

@@ -28,14 +28,22 @@ extension ContentStore {
     /// Finds an image by name (`app`, `app:1`, `localhost/app:1`, `docker.io/library/busybox`),
     /// by `name@digest`, or by id (config digest or a prefix of its hex, as podman accepts).
     public func image(_ text: String) throws -> StoredImage {
+        try resolve(text).image
+    }
+
+    /// Finds an image like `image(_:)` and also returns the stored name that matched, or nil
+    /// when `text` matched an id, so that callers can tell `rmi NAME` from `rmi ID`.
+    public func resolve(_ text: String) throws -> (image: StoredImage, matchedName: String?) {
         let all = try images()
 
         for candidate in try ContentStore.candidateNames(text) {
-            if let found = all.first(where: { $0.names.contains(candidate.description) }) { return found }
+            if let found = all.first(where: { $0.names.contains(candidate.description) }) {
+                return (found, candidate.description)
+            }
             if candidate.tag == nil, let digest = candidate.digest,
                 let found = all.first(where: { $0.digest == digest && $0.names.contains { $0.hasPrefix(candidate.repository + ":") } })
             {
-                return found
+                return (found, nil)
             }
         }
 
@@ -43,7 +51,7 @@ extension ContentStore {
             let hex = text.hasPrefix("sha256:") ? String(text.dropFirst(7)) : text
             let matches = all.filter { $0.id.encoded.hasPrefix(hex) || $0.digest.encoded.hasPrefix(hex) }
             let distinct = Set(matches.map(\.digest))
-            if distinct.count == 1, let found = matches.first { return found }
+            if distinct.count == 1, let found = matches.first { return (found, nil) }
             if distinct.count > 1 { throw OCIError.ambiguousImageID(text, count: distinct.count) }
         }
         throw OCIError.imageNotFound(text)
@@ -96,13 +104,11 @@ extension ContentStore {
         try setNames([reference.description], for: image.manifestDescriptor, keepUnnamed: true)
     }
 
-    /// Removes one name; the image stays while other names point at it.
-    public func untag(_ name: String) throws {
-        let image = try image(name)
-        let qualified = try ContentStore.candidateNames(name).map(\.description).first { image.names.contains($0) } ?? name
+    /// Removes one fully qualified name; the image stays while other names point at it.
+    public func untag(_ qualifiedName: String) throws {
         try withIndexLock {
             var index = try readIndex()
-            index.manifests.removeAll { $0.annotations?[AnnotationKey.refName] == qualified }
+            index.manifests.removeAll { $0.annotations?[AnnotationKey.refName] == qualifiedName }
             try writeIndex(index)
         }
     }

@@ -40,7 +40,7 @@ public final class Checkpointer {
     /// Takes the checkpoint and writes the new image.
     public func checkpoint(_ options: Options) throws -> (image: StoredImage, record: CheckpointRecord) {
         let image = try store.image(options.image)
-        let lower = try ImageLayers.lowerDirectories(for: image, store: store, log: log)
+        let lower = try LayerDirectories.lowerDirectories(for: image, store: store, root: store.root, log: log)
         guard let criu = RestorePreparation.findCRIU(in: lower) else {
             throw RunnerError.checkpointFailed(image: options.image, reason: "the image has no criu (looked for /usr/sbin/criu and /usr/bin/criu)")
         }
@@ -248,7 +248,12 @@ public final class Checkpointer {
             // runs in, before criu is done; crib kills the container once criu has exited.
             "--leave-running",
         ]
-        let process = try container.exec(arguments, workingDirectory: "/", privileged: true)
+        let process = try container.exec(arguments, workingDirectory: "/") { spec in
+            spec.privileged = true
+            spec.uid = 0
+            spec.gid = 0
+            spec.supplementaryGroups = []
+        }
         let status = process.wait()
         guard status == 0 else {
             let logText = (try? String(contentsOfFile: upper + Self.triggerImagesDirectory + "/dump.log", encoding: .utf8)) ?? ""
@@ -263,7 +268,7 @@ public final class Checkpointer {
         let pipe = try Self.makePipe()
         let process: Container
         do {
-            process = try container.exec([criu, "--version"], workingDirectory: "/", standardOutput: pipe.write)
+            process = try container.exec([criu, "--version"], workingDirectory: "/") { $0.standardOutput = pipe.write }
         } catch {
             close(pipe.read)
             close(pipe.write)

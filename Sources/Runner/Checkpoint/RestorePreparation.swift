@@ -13,9 +13,6 @@ public enum RestorePreparation {
     /// the offset every application started above, so none takes a PID the dump needs.
     public static let restorePIDOffset: UInt32 = 100
 
-    /// Where `criu restore` writes the restored root's PID for init to adopt.
-    static let pidFile = "/run/crib-restore.pid"
-
     static let criuLocations = ["usr/sbin/criu", "usr/bin/criu", "usr/local/sbin/criu", "usr/local/bin/criu", "sbin/criu", "bin/criu"]
 
     /// Checks that this host and image can restore `record`, grants what the restore needs
@@ -47,7 +44,9 @@ public enum RestorePreparation {
             }
         }
         spec.pidOffset = restorePIDOffset
-        spec.signalsToAll = true
+        // Signals reach the restored tree, and the container lasts as long as it does: a
+        // restoring criu passes no signal on, and a detached one exits once the tree runs.
+        spec.waitsForAllProcesses = true
 
         if record.method == .trigger {
             spec.arguments = restoreArguments(criu: criu, record: record)
@@ -57,17 +56,16 @@ public enum RestorePreparation {
             spec.supplementaryGroups = []
             spec.addedCapabilities = []
             spec.workingDirectory = "/"
-            spec.adoptedPIDFile = pidFile
         }
         return granted
     }
 
-    /// `criu restore` of a trigger checkpoint: detached, so that the restored tree becomes
-    /// init's child, and with crib run's own stdio in place of the pipes the tree had.
+    /// Builds the `criu restore` of a trigger checkpoint: detached, so that the restored tree
+    /// becomes init's child, and with crib run's own stdio in place of the pipes the tree had.
     static func restoreArguments(criu: String, record: CheckpointRecord) -> [String] {
         var arguments = [
             criu, "restore", "--images-dir", record.imagesDirectory, "--log-file", "restore.log",
-            "--restore-detached", "--pidfile", pidFile, "--tcp-close",
+            "--restore-detached", "--tcp-close",
         ]
         for (fd, resource) in record.stdio.enumerated() {
             arguments += ["--inherit-fd", "fd[\(fd)]:\(resource)"]

@@ -9,6 +9,7 @@ enum Crib {
 
     /// Every command, in the order `crib --help` lists them.
     static let commands: [any Command.Type] = [
+        BuildCommand.self,
         RunCommand.self,
         CheckpointCommand.self,
         PsCommand.self,
@@ -20,6 +21,13 @@ enum Crib {
         PruneCommand.self,
         ImportCommand.self,
         UnpackCommand.self,
+        PullCommand.self,
+        PushCommand.self,
+        CopyCommand.self,
+        SaveCommand.self,
+        LoadCommand.self,
+        LoginCommand.self,
+        LogoutCommand.self,
         VersionCommand.self,
     ]
 
@@ -109,6 +117,9 @@ enum Crib {
     static func hint(for error: any Error) -> String? {
         if let usage = error as? UsageError, let command = usage.command {
             return "run crib \(command) --help for its options"
+        }
+        if case .commandFailed(_, _, let errno)? = error as? RunnerError, errno == ENOENT {
+            return "the command is looked up in the container's PATH; give a path inside the image"
         }
         return nil
     }

@@ -24,22 +24,22 @@ struct RmiCommand: Command {
     func run() throws -> Int32 {
         let store = try global.openStore()
         for name in names {
-            let image = try store.image(name)
-            let byID = !image.names.contains { $0 == name || $0.hasSuffix("/" + name) || $0.hasSuffix("/" + name + ":latest") }
-                && TransportReference.isImageID(name)
-            if byID {
-                guard image.names.count <= 1 || force else {
-                    throw UsageError("image \(name) has \(image.names.count) names (\(image.names.joined(separator: ", "))); use --force to remove them all", command: Self.name)
-                }
-                try store.removeImage(image)
-                print("Deleted: \(image.id.encoded)")
-            } else if image.names.count > 1 {
-                try store.untag(name)
-                print("Untagged: \(name)")
-            } else {
-                try store.removeImage(image)
-                print("Untagged: \(image.names.first ?? name)\nDeleted: \(image.id.encoded)")
+            let (image, matchedName) = try store.resolve(name)
+            if let matchedName, image.names.count > 1 {
+                try store.untag(matchedName)
+                print("Untagged: \(matchedName)")
+                continue
             }
+            if matchedName == nil && image.names.count > 1 && !force {
+                throw UsageError(
+                    "image \(name) has \(image.names.count) names (\(image.names.joined(separator: ", "))); use --force to remove them all",
+                    command: Self.name)
+            }
+            try store.removeImage(image)
+            for untagged in image.names {
+                print("Untagged: \(untagged)")
+            }
+            print("Deleted: \(image.id.encoded)")
         }
         // Free the space now unless a build or pull is running; `crib prune` collects the rest.
         try store.garbageCollect(removeDangling: false, wait: false)
