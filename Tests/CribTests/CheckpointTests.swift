@@ -137,6 +137,13 @@ struct CheckpointTests {
         #expect(annotations["io.crib.checkpoint.method"] == "trigger")
         #expect(annotations["io.crib.checkpoint.images"] == "/var/lib/crib-checkpoint")
 
+        let summary = try setup.fixture.crib(["inspect", "--checkpoint", "server-checkpoint"])
+        #expect(summary.status == 0, "\(summary.stderr)")
+        #expect(summary.stdout.contains("method:          trigger"))
+        #expect(summary.stdout.contains("processes:       1 (PIDs 1001)"), "\(summary.stdout)")
+        #expect(summary.stdout.contains("CRIU version:    4."))
+        #expect(summary.stdout.contains("this host:       can restore"))
+
         let port = UInt16.random(in: 20000...40000)
         let run = try BackgroundCrib(root: setup.fixture.root, ["run", "--rm", "-p", "127.0.0.1:\(port):8080", "server-checkpoint"])
         var answer = ""
