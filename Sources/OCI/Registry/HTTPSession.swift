@@ -68,7 +68,6 @@ final class HTTPSession: NSObject, URLSessionDataDelegate, @unchecked Sendable {
         switch body {
         case .none: task = session.dataTask(with: request)
         case .data(let data): task = session.uploadTask(with: request, from: data)
-        case .file(let path): task = session.uploadTask(with: request, fromFile: URL(fileURLWithPath: path))
         }
         lock.withLock { exchanges[task.taskIdentifier] = exchange }
         task.resume()

@@ -22,7 +22,10 @@ public final class RegistryClient: @unchecked Sendable {
         public var retryDelay: TimeInterval = 0.25
         /// Blobs up to this size go up in one PUT; larger ones in PATCH chunks of `chunkSize`.
         public var monolithicLimit: Int64 = 32 << 20
-        public var chunkSize: Int64 = 64 << 20
+        /// Each chunk is read into memory before it is sent, so a push holds up to
+        /// `parallelBlobs` chunks at once. Fewer, larger PATCH requests pushed faster to
+        /// docker-registry 2.8 (128 MiB against 64 MiB: about 1.3 s against 1.5 s for 200 MiB).
+        public var chunkSize: Int64 = 128 << 20
         /// Blobs transferred at the same time.
         public var parallelBlobs = 4
 
