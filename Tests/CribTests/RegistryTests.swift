@@ -282,6 +282,50 @@ extension RegistryTests {
     }
 }
 
+extension RegistryTests {
+    @Test func chunkedUploadRecoversLostResponse() throws {
+        let fixture = try TransferFixture()
+        defer { fixture.cleanup() }
+        let registry = try RegistryFixture()
+        defer { registry.stop() }
+        let image = try fixture.makeImage(
+            "lost:1", layers: [(["big.bin": String(repeating: "fedcba9876543210", count: 40 << 16)], gzip: false)])
+
+        // The registry receives the first PATCH, but its response never reaches crib.
+        let dropped = FirstOnly()
+        let proxy = try TestHTTPServer(upstreamPort: registry.port) { request in
+            guard request.method == "PATCH", dropped.take() else { return .forward(rewrite: nil) }
+            return .forward { raw in raw = Data() }
+        }
+        defer { proxy.stop() }
+        let host = "127.0.0.1:\(proxy.port)"
+
+        let pushed = try fixture.crib(["push", "--tls-verify=false", "lost:1", "\(host)/lost:1"])
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        let layer = image.manifest.layers[0].digest
+        #expect(pushed.stderr.contains("where the upload of \(layer) stands"), "\(pushed.stderr)")
+        // docker-registry 2.8 rejects the status query of the lost PATCH's session (its state
+        // token is behind), so the chunk goes again in a new session rather than twice in one.
+        #expect(pushed.stderr.contains("starting the upload of \(layer) again"), "\(pushed.stderr)")
+        let sessions = Set(proxy.seen.filter { $0.method == "PATCH" }.map { $0.path })
+        #expect(sessions.count == 2)
+        #expect(try skopeoInspect("docker://\(host)/lost:1")["Digest"] as? String == image.digest.description)
+    }
+}
+
+/// True exactly once, for the first caller.
+final class FirstOnly: @unchecked Sendable {
+    private let lock = NSLock()
+    private var used = false
+
+    func take() -> Bool {
+        lock.withLock {
+            defer { used = true }
+            return !used
+        }
+    }
+}
+
 /// Faults for the retry test: the first PATCH and crib's first manifest GET get a 503, and
 /// the first GET of the layer is cut off after half its bytes.
 final class FaultPlan: @unchecked Sendable {

@@ -219,6 +219,9 @@ extension RegistryClient {
             request.headers["Content-Range"] = "\(offset)-\(offset + length - 1)"
             request.headers["Content-Length"] = "\(length)"
             request.body = .data(chunk)
+            // Sending the chunk again blindly could append it twice; the status query below
+            // tells where to go on instead.
+            request.retriesDroppedConnections = false
 
             let response: HTTPResponse
             do {
@@ -227,7 +230,17 @@ extension RegistryClient {
                 // The chunk may have landed in part: ask the registry where the upload stands.
                 failures += 1
                 log.log(.info, "asking \(registry) where the upload of \(digest) stands after \(underlying)")
-                offset = try uploadedLength(location: location, repository: repository, object: object)
+                do {
+                    let status = try uploadStatus(location: location, repository: repository, object: object)
+                    offset = status.offset
+                    location = status.location ?? location
+                } catch OCIError.registryFailure(_, _, let status, let detail) {
+                    // docker-registry rejects a status query whose state token lags behind the
+                    // upload (BLOB_UPLOAD_INVALID), so the upload starts over in a new session.
+                    log.log(.info, "starting the upload of \(digest) again after HTTP \(status) \(detail)")
+                    location = try startUpload(repository: repository, digest: digest)
+                    offset = 0
+                }
                 continue
             }
             guard response.status == 202 else {
@@ -252,8 +265,9 @@ extension RegistryClient {
         }
     }
 
-    /// The number of bytes an open upload holds, from the `Range: 0-END` of its status.
-    private func uploadedLength(location: URL, repository: String, object: String) throws -> Int64 {
+    /// Asks where an open upload stands: the bytes it has, from the `Range: 0-END` of its
+    /// status, and the location to continue at.
+    private func uploadStatus(location: URL, repository: String, object: String) throws -> (offset: Int64, location: URL?) {
         var request = Request("GET", "", scopes: [Self.pushScope(repository)], operation: "check upload of blob", object: object)
         request.absolute = location
         let response = try perform(request)
@@ -262,9 +276,10 @@ extension RegistryClient {
                 operation: request.operation, object: object, status: response.status,
                 detail: OCIError.registryDetail(response.body))
         }
+        let next = response.header("Location").flatMap { try? resolveLocation($0, request: request) }
         guard let range = response.header("Range"), let end = range.split(separator: "-").last.flatMap({ Int64($0) })
-        else { return 0 }
-        return end + 1
+        else { return (0, next) }
+        return (end + 1, next)
     }
 
     /// Stores `data` as the manifest `reference` (a tag or its digest) with its media type,

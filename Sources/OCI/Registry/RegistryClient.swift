@@ -127,6 +127,8 @@ public final class RegistryClient: @unchecked Sendable {
         var headers: [String: String] = [:]
         var body: HTTPBody = .none
         var scopes: [String]
+        /// Whether a dropped connection sends the request again; off where that is unsafe.
+        var retriesDroppedConnections = true
         /// The operation and its object as error messages name them: "pull manifest", "host/repo:tag".
         var operation: String
         var object: String
@@ -159,7 +161,9 @@ public final class RegistryClient: @unchecked Sendable {
             } catch let error as HTTPTransportError {
                 // A body handler that has seen part of a body cannot take it again from the start;
                 // blob downloads resume on their own instead.
-                guard error.isRetryable, bodyHandler == nil, attempt < configuration.maxAttempts else {
+                guard error.isRetryable, request.retriesDroppedConnections, bodyHandler == nil,
+                    attempt < configuration.maxAttempts
+                else {
                     if let underlying = error.underlying as? OCIError { throw underlying }
                     if error.fromBodyHandler { throw error.underlying }
                     throw OCIError.connectionFailed(operation: request.operation, object: request.object, underlying: "\(error)")
