@@ -1,11 +1,11 @@
 import Foundation
 import OCI
 
-/// Unpacked layers under `<root>/layers/<hex of diffID>/`, each unpacked once and shared by
-/// every container as an overlay lower directory.
+/// Unpacked layers under `<root>/layers/<diffID>/` (such as `layers/sha256:5f3a…`), each
+/// unpacked once and shared by every container as an overlay lower directory.
 ///
-/// The directory name is the hex digest without `sha256:` because overlayfs separates
-/// lower directories with `:` in its mount options.
+/// The name contains a `:`, which overlayfs reads as a separator of lower directories, so
+/// mount code must escape it as `\:`.
 public final class LayerCache {
     public let root: RootDirectory
     /// The xattr prefix of opaque directories: `trusted.overlay.` for root, whose overlay mounts
@@ -21,7 +21,7 @@ public final class LayerCache {
 
     /// Returns the directory of the layer with `diffID`, whether or not it is unpacked yet.
     public func directory(for diffID: Digest) -> String {
-        root.layers + "/" + diffID.encoded
+        root.layers + "/" + diffID.description
     }
 
     public func contains(_ diffID: Digest) -> Bool {

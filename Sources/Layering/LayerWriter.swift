@@ -53,6 +53,7 @@ public final class LayerWriter {
 
     public let options: Options
     private let blob: DigestingSink
+    private let background: BackgroundSink
     private let compressor: CompressingSink
     private let tar: DigestingSink
     private let archive: ArchiveWriter
@@ -65,7 +66,9 @@ public final class LayerWriter {
         self.options = options
         self.log = log
         blob = DigestingSink(output: sink)
-        compressor = try options.makeCompressor(output: blob)
+        // Hashing and storing the compressed bytes run on their own thread.
+        background = BackgroundSink(output: blob)
+        compressor = try options.makeCompressor(output: background)
         tar = DigestingSink(output: compressor)
         archive = try ArchiveWriter(sink: tar)
         buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
@@ -221,6 +224,7 @@ public final class LayerWriter {
         finished = true
         try archive.close()
         try compressor.finish()
+        try background.finish()
         return Result(diffID: tar.finalize(), digest: blob.finalize(), size: blob.count, compression: options.compression)
     }
 }

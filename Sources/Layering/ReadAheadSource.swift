@@ -28,6 +28,9 @@ final class ReadAheadSource: ByteSource {
         var ended = false
         var failure: (any Error)?
         var cancelled = false
+        var stopped = false
+        /// The underlying source, released by the thread before it sets `stopped`.
+        var source: ByteSource?
     }
 
     private let state = State()
@@ -36,8 +39,16 @@ final class ReadAheadSource: ByteSource {
 
     init(source: ByteSource, chunkSize: Int = 1 << 20, bufferCount: Int = 4) {
         state.free = (0..<bufferCount).map { _ in Chunk(size: chunkSize) }
+        state.source = source
         let state = state
         let thread = Thread {
+            defer {
+                state.condition.lock()
+                state.source = nil
+                state.stopped = true
+                state.condition.broadcast()
+                state.condition.unlock()
+            }
             while true {
                 state.condition.lock()
                 while state.free.isEmpty && !state.cancelled { state.condition.wait() }
@@ -46,12 +57,13 @@ final class ReadAheadSource: ByteSource {
                     return
                 }
                 let chunk = state.free.removeLast()
+                let source = state.source
                 state.condition.unlock()
 
                 var count = 0
                 var error: (any Error)?
                 do {
-                    count = try source.read(into: chunk.bytes)
+                    count = try source?.read(into: chunk.bytes) ?? 0
                 } catch let caught {
                     error = caught
                 }
@@ -74,10 +86,12 @@ final class ReadAheadSource: ByteSource {
         thread.start()
     }
 
+    /// Stops the thread and waits for it, so that the source is released before this returns.
     deinit {
         state.condition.lock()
         state.cancelled = true
         state.condition.broadcast()
+        while !state.stopped { state.condition.wait() }
         state.condition.unlock()
     }
 

@@ -13,7 +13,8 @@ public enum TarballLayer {
         _ source: ByteSource, name: String, to sink: ByteSink, options: LayerWriter.Options
     ) throws -> LayerWriter.Result {
         let blob = DigestingSink(output: sink)
-        let compressor = try options.makeCompressor(output: blob)
+        let background = BackgroundSink(output: blob)
+        let compressor = try options.makeCompressor(output: background)
         let tar = DigestingSink(output: compressor)
         let tee = TeeSource(source: DecompressingSource(source: source), copy: tar)
 
@@ -31,6 +32,7 @@ public enum TarballLayer {
         }
         try tee.drain()
         try compressor.finish()
+        try background.finish()
         return LayerWriter.Result(diffID: tar.finalize(), digest: blob.finalize(), size: blob.count, compression: options.compression)
     }
 }

@@ -32,7 +32,9 @@ extension Container {
         var syncPair: [Int32] = [-1, -1]
         try checkSyscall("pipe") { crib_pipe_cloexec(&configPipe) }
         try checkSyscall("pipe") { crib_pipe_cloexec(&errorPipe) }
-        try checkSyscall("socketpair") { socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &syncPair) }
+        try checkSyscall("socketpair") {
+            socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &syncPair)
+        }
         let pid = try spawnShim(config: configPipe[0], sync: syncPair[1], error: errorPipe[1])
         close(configPipe[0])
         close(errorPipe[1])

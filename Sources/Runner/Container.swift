@@ -6,7 +6,7 @@ import OCI
 /// reports how the command ended.
 ///
 /// crib starts itself (`executable`, /proc/self/exe by default) with the shim's descriptors
-/// named in an environment variable; the C constructor in CRunnerShim takes over that process
+/// named in an environment variable. The C constructor in CRunnerShim takes over that process
 /// before the Swift runtime starts, so nothing multi-threaded runs between fork and exec.
 public final class Container: @unchecked Sendable {
     public let spec: ContainerSpec
@@ -50,6 +50,12 @@ public final class Container: @unchecked Sendable {
     ///   set the container up, `RunnerError.commandFailed` when the command could not be run.
     public func start() throws {
         let maps = Self.isRootless ? UserNamespaceMaps.forCurrentUser() : nil
+        if let maps, !maps.usesHelpers, spec.uid != 0 || spec.gid != 0 || !spec.supplementaryGroups.isEmpty {
+            throw RunnerError.rootlessUnsupported(
+                feature: "running as uid \(spec.uid) gid \(spec.gid)",
+                reason: "without a range for this user in /etc/subuid and /etc/subgid only root exists in the container"
+            )
+        }
         if joinPID == nil { try writeEtcFiles() }
         let config = try makeConfig(maps: maps)
 
@@ -69,7 +75,9 @@ public final class Container: @unchecked Sendable {
         var syncPair: [Int32] = [-1, -1]
         try checkSyscall("pipe") { crib_pipe_cloexec(&configPipe) }
         try checkSyscall("pipe") { crib_pipe_cloexec(&errorPipe) }
-        try checkSyscall("socketpair") { socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &syncPair) }
+        try checkSyscall("socketpair") {
+            socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &syncPair)
+        }
         defer {
             close(configPipe[0])
             close(errorPipe[1])
@@ -78,6 +86,7 @@ public final class Container: @unchecked Sendable {
         syncFD = syncPair[0]
 
         relayPID = try spawnShim(config: configPipe[0], sync: syncPair[1], error: errorPipe[1])
+        log.log(.debug, "spawned the container shim as PID \(relayPID)")
         close(configPipe[0])
         configPipe[0] = -1
         close(errorPipe[1])
@@ -103,6 +112,7 @@ public final class Container: @unchecked Sendable {
             throw error
         }
 
+        log.log(.debug, "container init is PID \(initPID)")
         // The error pipe reaches EOF once the command has been executed: every copy of its
         // write end is closed or close-on-exec.
         let report = readErrorRecord(errorPipe[0])
@@ -148,13 +158,16 @@ public final class Container: @unchecked Sendable {
             if userNamespace { data += ",userxattr" }
             // NOTE: mount(2) takes at most one page of options, about 30 layers of cache paths;
             // deeper images need the fsconfig "lowerdir+" interface.
-            config.append(.rootfsFilesystem, mount: ShimMount(kind: .filesystem, source: "overlay", target: "", fstype: "overlay", data: data))
+            config.append(
+                .rootfsFilesystem,
+                mount: ShimMount(kind: .filesystem, source: "overlay", target: "", fstype: "overlay", data: data))
         }
 
         let mounts = spec.shimMounts(userNamespace: userNamespace, ttyGroupMapped: ttyGroupMapped)
         for mount in mounts { config.append(.mount, mount: mount) }
         config.append(.hostname, string: spec.hostname)
         config.append(.pidOffset, number: spec.pidOffset)
+        config.append(.reapAll, number: spec.waitsForAllProcesses ? 1 : 0)
     }
 
     private func appendProcess(to config: inout ShimConfig) throws {
@@ -205,9 +218,7 @@ public final class Container: @unchecked Sendable {
         let resolv = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
         for (name, text) in [("hosts", hosts), ("hostname", spec.hostname + "\n"), ("resolv.conf", resolv)] {
             let path = directory + "/" + name
-            guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
-                throw RunnerError.io(SystemError("create", path: path))
-            }
+            try FileWriting.write(Data(text.utf8), to: path)
         }
     }
 
@@ -264,6 +275,7 @@ public final class Container: @unchecked Sendable {
                 throw RunnerError.setupFailed(stage: "sync", message: "unexpected message \(byte) from the shim")
             }
             try maps.apply(to: relayPID)
+            log.log(.debug, "wrote the user namespace maps of PID \(relayPID)")
             try writeAll(Data([UInt8(ascii: "M")]), to: syncFD)
         }
         var message = [UInt8](repeating: 0, count: 5)
@@ -307,7 +319,13 @@ public final class Container: @unchecked Sendable {
     ///
     /// The command's PID is in the container's PID namespace, above the offset, and its
     /// parent is outside it, as with `runc exec`.
-    public func exec(_ arguments: [String], environment: [String]? = nil, workingDirectory: String? = nil) throws -> Container {
+    ///
+    /// - Parameter configure: changes to the process's copy of the spec, such as more
+    ///   capabilities or no seccomp filter for CRIU; its mounts and namespaces are ignored.
+    public func exec(
+        _ arguments: [String], environment: [String]? = nil, workingDirectory: String? = nil,
+        configure: (inout ContainerSpec) -> Void = { _ in }
+    ) throws -> Container {
         guard initPID > 0 else {
             throw RunnerError.setupFailed(stage: "join", message: "the container has not been started")
         }
@@ -316,6 +334,7 @@ public final class Container: @unchecked Sendable {
         processSpec.ports = []
         if let environment { processSpec.environment = environment }
         if let workingDirectory { processSpec.workingDirectory = workingDirectory }
+        configure(&processSpec)
         let process = Container(spec: processSpec, executable: executable, log: log)
         process.joinPID = initPID
         try process.start()
@@ -369,7 +388,9 @@ public final class Container: @unchecked Sendable {
         try writeAll(request, to: syncFD)
         var byte: CChar = 0
         var fd: Int32 = -1
-        if crib_receive_fd(syncFD, &byte, &fd) < 0 { throw RunnerError.io(SystemError("receive a socket from the container")) }
+        if crib_receive_fd(syncFD, &byte, &fd) < 0 {
+            throw RunnerError.io(SystemError("receive a socket from the container"))
+        }
         guard byte == CChar(UInt8(ascii: "S")), fd >= 0 else {
             throw RunnerError.setupFailed(stage: "network", message: "the container could not create a socket")
         }

@@ -1,21 +1,33 @@
 import Foundation
+import Layering
 import OCI
 
-/// The unpacked-layer cache as overlay lower directories: `<root>/layers/<diffID>/`.
+/// An image's layers as overlay lower directories, from the unpacked-layer cache.
 public enum LayerDirectories {
-    /// Returns the image's layer directories, top layer first as overlayfs takes them.
+    /// Returns the image's layer directories, top layer first as overlayfs takes them,
+    /// unpacking the layers the cache does not have yet from the store.
     ///
-    /// - Throws: `RunnerError.setupFailed` naming the first layer that is not unpacked.
-    public static func lowerDirectories(for config: ImageConfig, root: RootDirectory) throws -> [String] {
-        let directories = config.rootfs.diffIDs.map { root.layers + "/" + $0.description }
-        for (path, diffID) in zip(directories, config.rootfs.diffIDs) {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw RunnerError.setupFailed(stage: "rootfs", message: "layer \(diffID) is not unpacked in \(root.layers)")
-            }
+    /// - Throws: `RunnerError.setupFailed` when the manifest and config disagree on the
+    ///   number of layers, or the error of the first layer that fails to unpack.
+    public static func lowerDirectories(
+        for image: StoredImage, store: ContentStore, root: RootDirectory, log: any LogSink = SilentLog()
+    ) throws -> [String] {
+        let diffIDs = image.config.rootfs.diffIDs
+        let layers = image.manifest.layers
+        guard diffIDs.count == layers.count else {
+            throw RunnerError.setupFailed(
+                stage: "rootfs",
+                message: "image \(image.digest) lists \(layers.count) layers in its manifest but \(diffIDs.count) diffIDs in its config")
         }
-        guard !directories.isEmpty else {
-            throw RunnerError.setupFailed(stage: "rootfs", message: "the image has no layers")
+        guard !layers.isEmpty else {
+            throw RunnerError.setupFailed(stage: "rootfs", message: "image \(image.digest) has no layers")
+        }
+
+        let cache = LayerCache(root: root, log: log)
+        var directories: [String] = []
+        for (diffID, layer) in zip(diffIDs, layers) {
+            if !cache.contains(diffID) { log.log(.debug, "unpacking layer \(diffID.shortID)") }
+            directories.append(try cache.unpack(diffID: diffID) { try store.openBlob(layer) })
         }
         return directories.reversed()
     }

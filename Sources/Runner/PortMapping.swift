@@ -21,11 +21,13 @@ public struct PortMapping: Sendable, Equatable, CustomStringConvertible {
         }
         let parts = body.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2 || parts.count == 3 else {
-            throw RunnerError.invalidOption("--publish", value: text, reason: "expected [IP:]HOSTPORT:CONTAINERPORT[/tcp]")
+            throw RunnerError.invalidOption(
+                "--publish", value: text, reason: "expected [IP:]HOSTPORT:CONTAINERPORT[/tcp]")
         }
         func port(_ part: Substring) throws -> UInt16 {
             guard let value = UInt16(part), value > 0 else {
-                throw RunnerError.invalidOption("--publish", value: text, reason: "\"\(part)\" is not a port from 1 to 65535")
+                throw RunnerError.invalidOption(
+                    "--publish", value: text, reason: "\"\(part)\" is not a port from 1 to 65535")
             }
             return value
         }

@@ -22,12 +22,16 @@ final class PortProxy: @unchecked Sendable {
 
     /// Binds the host port, so that a port in use fails before the container starts.
     func bind() throws {
-        let fd = try checkSyscall("socket") { socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        let fd = try checkSyscall("socket") {
+            socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        }
         var yes: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
         var address = try Self.address(mapping.hostAddress, port: mapping.hostPort)
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Foundation.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         if bound < 0 {
             let error = SystemError("bind", path: "\(mapping.hostAddress):\(mapping.hostPort)")
@@ -101,7 +105,9 @@ final class PortProxy: @unchecked Sendable {
             upstream = try container.makeSocket()
             var address = try Self.address("127.0.0.1", port: mapping.containerPort)
             let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
             if connected < 0 {
                 let error = SystemError("connect", path: "container port \(mapping.containerPort)")

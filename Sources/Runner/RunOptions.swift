@@ -42,7 +42,8 @@ public struct RunOptions: Sendable {
                 case "rw": readOnly = false
                 case "z", "Z": continue  // SELinux relabelling: nothing to do without SELinux.
                 default:
-                    throw RunnerError.invalidOption("--volume", value: text, reason: "unknown option \"\(option)\"; use ro or rw")
+                    throw RunnerError.invalidOption(
+                        "--volume", value: text, reason: "unknown option \"\(option)\"; use ro or rw")
                 }
             }
         }
@@ -55,12 +56,15 @@ public struct RunOptions: Sendable {
             throw RunnerError.io(SystemError("read", path: path, errno: errno == 0 ? ENOENT : errno))
         }
         var entries: [String] = []
-        for (index, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, raw) in String(decoding: data, as: UTF8.self).split(
+            separator: "\n", omittingEmptySubsequences: false
+        ).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
             let name = line.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
             guard !name.isEmpty, !name.contains(where: \.isWhitespace) else {
-                throw RunnerError.invalidOption("--env-file", value: "\(path):\(index + 1)", reason: "expected KEY=VALUE, got \"\(line)\"")
+                throw RunnerError.invalidOption(
+                    "--env-file", value: "\(path):\(index + 1)", reason: "expected KEY=VALUE, got \"\(line)\"")
             }
             entries.append(line)
         }
@@ -86,7 +90,8 @@ public struct RunOptions: Sendable {
             arguments = (image?.entrypoint ?? []) + (command.isEmpty ? (image?.cmd ?? []) : command)
         }
         guard !arguments.isEmpty else {
-            throw RunnerError.invalidOption("command", value: "", reason: "the image has no entrypoint or command; give one after the image")
+            throw RunnerError.invalidOption(
+                "command", value: "", reason: "the image has no entrypoint or command; give one after the image")
         }
 
         let hostname = hostname ?? (network == .host ? ProcessInfo.processInfo.hostName : defaultHostname)
@@ -125,7 +130,9 @@ public struct RunOptions: Sendable {
         try applySecurityOptions(to: &spec)
 
         if !ports.isEmpty && network != .bridge {
-            throw RunnerError.invalidOption("--publish", value: ports.map(\.description).joined(separator: ","), reason: "publishing needs the private network, not --network \(network.rawValue)")
+            throw RunnerError.invalidOption(
+                "--publish", value: ports.map(\.description).joined(separator: ","),
+                reason: "publishing needs the private network, not --network \(network.rawValue)")
         }
         return spec
     }
@@ -176,7 +183,9 @@ public struct RunOptions: Sendable {
             case ("label", _), ("apparmor", _):
                 continue  // No SELinux or AppArmor here; accepted so that podman command lines work.
             default:
-                throw RunnerError.invalidOption("--security-opt", value: option, reason: "expected seccomp=FILE, seccomp=unconfined or no-new-privileges[=false]")
+                throw RunnerError.invalidOption(
+                    "--security-opt", value: option,
+                    reason: "expected seccomp=FILE, seccomp=unconfined or no-new-privileges[=false]")
             }
         }
     }

@@ -10,7 +10,9 @@ public struct SeccompFilter: Sendable {
     /// `struct sock_filter` entries, 8 bytes each, as the kernel takes them.
     public let program: [UInt8]
 
-    public init(profile: SeccompProfile, capabilities: Set<Capability>, kernelRelease: String = SeccompFilter.kernelRelease()) throws {
+    public init(
+        profile: SeccompProfile, capabilities: Set<Capability>, kernelRelease: String = SeccompFilter.kernelRelease()
+    ) throws {
         let defaultAction = Self.action(profile.defaultAction, errno: profile.defaultErrnoRet)
         guard let context = seccomp_init(defaultAction) else {
             throw RunnerError.seccompFailed(operation: "initialise the seccomp filter", syscall: nil, errno: ENOMEM)
@@ -47,7 +49,9 @@ public struct SeccompFilter: Sendable {
         defer { fclose(file) }
         let fd = fileno(file)
         let result = seccomp_export_bpf(context, fd)
-        if result < 0 { throw RunnerError.seccompFailed(operation: "export the seccomp program", syscall: nil, errno: -result) }
+        if result < 0 {
+            throw RunnerError.seccompFailed(operation: "export the seccomp program", syscall: nil, errno: -result)
+        }
         let size = lseek(fd, 0, SEEK_END)
         lseek(fd, 0, SEEK_SET)
         var bytes = [UInt8](repeating: 0, count: Int(size))

@@ -34,7 +34,8 @@ extension SeccompProfile {
                 ], .allow, includes: Condition(caps: ["CAP_SYS_ADMIN"])),
             Rule(["reboot"], .allow, includes: Condition(caps: ["CAP_SYS_BOOT"])),
             Rule(["chroot"], .allow, includes: Condition(caps: ["CAP_SYS_CHROOT"])),
-            Rule(["delete_module", "init_module", "finit_module"], .allow, includes: Condition(caps: ["CAP_SYS_MODULE"])),
+            Rule(
+                ["delete_module", "init_module", "finit_module"], .allow, includes: Condition(caps: ["CAP_SYS_MODULE"])),
             Rule(["acct"], .allow, includes: Condition(caps: ["CAP_SYS_PACCT"])),
             Rule(
                 ["kcmp", "pidfd_getfd", "process_madvise", "process_vm_readv", "process_vm_writev", "ptrace"], .allow,
@@ -51,8 +52,9 @@ extension SeccompProfile {
             Rule(["bpf"], .allow, includes: Condition(caps: ["CAP_BPF"])),
             Rule(["perf_event_open"], .allow, includes: Condition(caps: ["CAP_PERFMON"])),
             // CRIU restores with these, under the capability a restore is granted.
-            Rule(["kcmp", "pidfd_getfd", "ptrace", "setns", "unshare", "clone", "clone3"], .allow,
-                 includes: Condition(caps: ["CAP_CHECKPOINT_RESTORE", "CAP_SYS_PTRACE"])),
+            Rule(
+                ["kcmp", "pidfd_getfd", "ptrace", "setns", "unshare", "clone", "clone3"], .allow,
+                includes: Condition(caps: ["CAP_CHECKPOINT_RESTORE", "CAP_SYS_PTRACE"])),
         ])
 
     static let alwaysAllowed = [

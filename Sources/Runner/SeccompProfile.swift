@@ -122,11 +122,14 @@ public struct SeccompProfile: Codable, Sendable {
         do {
             return try JSONDecoder().decode(SeccompProfile.self, from: data)
         } catch let DecodingError.dataCorrupted(context) {
-            throw RunnerError.invalidSeccompProfile(path: path, reason: "\(context.debugDescription) at \(Self.codingPath(context))")
+            throw RunnerError.invalidSeccompProfile(
+                path: path, reason: "\(context.debugDescription) at \(Self.codingPath(context))")
         } catch let DecodingError.keyNotFound(key, context) {
-            throw RunnerError.invalidSeccompProfile(path: path, reason: "missing \"\(key.stringValue)\" at \(Self.codingPath(context))")
+            throw RunnerError.invalidSeccompProfile(
+                path: path, reason: "missing \"\(key.stringValue)\" at \(Self.codingPath(context))")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw RunnerError.invalidSeccompProfile(path: path, reason: "\(context.debugDescription) at \(Self.codingPath(context))")
+            throw RunnerError.invalidSeccompProfile(
+                path: path, reason: "\(context.debugDescription) at \(Self.codingPath(context))")
         }
     }
 

@@ -1,3 +1,4 @@
+import CRunnerShim
 import Foundation
 import OCI
 
@@ -5,8 +6,8 @@ import OCI
 ///
 /// The invoking user is always root in the container. With a range in /etc/subuid and
 /// /etc/subgid and newuidmap/newgidmap installed, ids 1 and up map to that range, so the
-/// image's other users exist; otherwise only root does and setgroups is denied, as the
-/// kernel requires for a map written without privilege.
+/// image's other users exist. Otherwise only root does, and setgroups is denied because the
+/// kernel requires that for a map written without privilege.
 struct UserNamespaceMaps {
     struct Range: Equatable {
         var containerID: UInt32
@@ -39,7 +40,7 @@ struct UserNamespaceMaps {
         return maps
     }
 
-    /// The first `user:start:count` line for the user's name or uid.
+    /// Returns the range of the first `user:start:count` line for the user's name or uid.
     static func subordinateRange(file: String, user: String, id: UInt32) -> (start: UInt32, count: UInt32)? {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") {
@@ -76,19 +77,32 @@ struct UserNamespaceMaps {
         if written != bytes.count { throw RunnerError.io(SystemError("write", path: path)) }
     }
 
+    /// Runs newuidmap or newgidmap. posix_spawn and waitpid directly: Foundation's Process
+    /// takes tens of milliseconds to notice the exit, on every container start.
     private func runHelper(_ tool: String, pid: pid_t, ranges: [Range]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = ["\(pid)"] + ranges.flatMap { ["\($0.containerID)", "\($0.hostID)", "\($0.count)"] }
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let arguments = [tool, "\(pid)"] + ranges.flatMap { ["\($0.containerID)", "\($0.hostID)", "\($0.count)"] }
+        var errors: [Int32] = [-1, -1]
+        try checkSyscall("pipe") { crib_pipe_cloexec(&errors) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+
+        var child: pid_t = 0
+        let result = posix_spawn(&child, tool, &actions, nil, argv, environ)
+        close(errors[1])
+        defer { close(errors[0]) }
+        if result != 0 { throw RunnerError.io(SystemError("run", path: tool, errno: result)) }
+
+        let output = FileHandle(fileDescriptor: errors[0], closeOnDealloc: false).readDataToEndOfFile()
+        var status: Int32 = 0
+        while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+        guard status == 0 else {
+            let message = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             throw RunnerError.setupFailed(
-                stage: "userns",
-                message: "\(tool) exited with \(process.terminationStatus): \(output.trimmingCharacters(in: .whitespacesAndNewlines))")
+                stage: "userns", message: "\(tool) exited with status \(status >> 8): \(message)")
         }
     }
 }

@@ -71,9 +71,12 @@ public struct UserResolver: Sendable {
         let groupPart = parts.count > 1 ? String(parts[1]) : nil
 
         var resolved: ResolvedUser
-        if let entry = users.first(where: { $0.name == userPart }) ?? UInt32(userPart).flatMap({ id in users.first { $0.uid == id } }) {
+        if let entry = users.first(where: { $0.name == userPart })
+            ?? UInt32(userPart).flatMap({ id in users.first { $0.uid == id } })
+        {
             let supplementary = groups.filter { $0.members.contains(entry.name) && $0.gid != entry.gid }.map(\.gid)
-            resolved = ResolvedUser(uid: entry.uid, gid: entry.gid, supplementaryGroups: supplementary, home: entry.home)
+            resolved = ResolvedUser(
+                uid: entry.uid, gid: entry.gid, supplementaryGroups: supplementary, home: entry.home)
         } else if let uid = UInt32(userPart) {
             resolved = ResolvedUser(uid: uid, gid: 0, supplementaryGroups: [], home: "/")
         } else {

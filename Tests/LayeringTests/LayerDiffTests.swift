@@ -90,7 +90,7 @@ struct LayerCacheTests {
                 opened += 1
                 return try FileSource(path: work.sub("layer.tar"))
             }
-            #expect(directory == work.sub("root") + "/layers/" + diffID.encoded)
+            #expect(directory == work.sub("root") + "/layers/" + diffID.description)
         }
         #expect(opened == 1)
         let gone = try TreeWalker.lstatus(Array((cache.directory(for: diffID) + "/gone").utf8))

@@ -12,7 +12,8 @@ struct ContainerTests {
         defer { rootfs.remove() }
         let root = TemporaryRoot()
         defer { root.remove() }
-        return try Shell.crib(root: root.path, ["run", "--rm"] + flags + ["--rootfs", rootfs.path, "sh", "-c", script])
+        return try Shell.crib(
+            root: root.path, ["run", "--rm"] + flags + ["--rootfs", rootfs.path, "sh", "-c", script])
     }
 
     func statusField(_ name: String, in output: String) -> String? {
@@ -74,7 +75,9 @@ struct ContainerTests {
     }
 
     @Test func privilegedHasEverything() throws {
-        let result = try run("cat /proc/self/status; grep ' /sys ' /proc/mounts; grep ' /proc/sys ' /proc/mounts || echo no-proc-sys-mount", flags: ["--privileged"])
+        let result = try run(
+            "cat /proc/self/status; grep ' /sys ' /proc/mounts; grep ' /proc/sys ' /proc/mounts || echo no-proc-sys-mount",
+            flags: ["--privileged"])
         // Privileged means everything crib itself holds.
         let own = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
         #expect(statusField("CapEff", in: result.output) == statusField("CapBnd", in: own), "\(result.error)")
@@ -105,9 +108,11 @@ struct ContainerTests {
     }
 
     @Test func lastPidWritableWithVolume() throws {
-        let script = "echo 5000 > /proc/sys/kernel/ns_last_pid && sh -c 'echo $$'; echo foo > /proc/sys/kernel/hostname 2>/dev/null || echo sys-ro"
+        let script =
+            "echo 5000 > /proc/sys/kernel/ns_last_pid && sh -c 'echo $$'; echo foo > /proc/sys/kernel/hostname 2>/dev/null || echo sys-ro"
         let result = try run(
-            script, flags: ["-v", "/proc/sys/kernel/ns_last_pid:/proc/sys/kernel/ns_last_pid", "--cap-add", "SYS_ADMIN"])
+            script,
+            flags: ["-v", "/proc/sys/kernel/ns_last_pid:/proc/sys/kernel/ns_last_pid", "--cap-add", "SYS_ADMIN"])
         #expect(result.output == "5001\nsys-ro\n", "\(result.error)")
     }
 
@@ -133,7 +138,8 @@ struct ContainerTests {
         // The shell opens descriptors 7 and 9 before starting crib, and neither may show up inside.
         // ls lists the container shell's descriptors, because its own open directory would show
         // up as 3 in /proc/self/fd. "; true" keeps sh from exec'ing ls in its place.
-        let command = "exec 7</etc/passwd 9>/dev/null; exec '\(Shell.crib)' --root '\(root.path)' run --rm --rootfs '\(rootfs.path)' sh -c 'ls /proc/$$/fd; true'"
+        let command =
+            "exec 7</etc/passwd 9>/dev/null; exec '\(Shell.crib)' --root '\(root.path)' run --rm --rootfs '\(rootfs.path)' sh -c 'ls /proc/$$/fd; true'"
         let result = try Shell.run("/bin/sh", ["-c", command])
         #expect(result.output == "0\n1\n2\n", "\(result.error)")
     }
@@ -145,17 +151,22 @@ struct ContainerTests {
     }
 
     @Test func unconfinedSeccompAllowsUnshare() throws {
-        let result = try run("unshare -U true && echo allowed || echo refused", flags: ["--security-opt", "seccomp=unconfined"])
+        let result = try run(
+            "unshare -U true && echo allowed || echo refused", flags: ["--security-opt", "seccomp=unconfined"])
         #expect(result.output == "allowed\n", "\(result.error)")
     }
 
     @Test func seccompProfileFromFile() throws {
-        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("crib-seccomp-\(UUID().uuidString).json").path
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "crib-seccomp-\(UUID().uuidString).json"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: profile) }
         // Everything allowed except mkdir/mkdirat, which fail with EACCES (13).
-        try #"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}"#
+        try
+            #"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}"#
             .write(toFile: profile, atomically: true, encoding: .utf8)
-        let result = try run("mkdir /tmp/x && echo made || echo refused", flags: ["--security-opt", "seccomp=\(profile)"])
+        let result = try run(
+            "mkdir /tmp/x && echo made || echo refused", flags: ["--security-opt", "seccomp=\(profile)"])
         #expect(result.output == "refused\n")
         #expect(result.error.contains("Permission denied"))
     }
@@ -184,7 +195,9 @@ struct ContainerTests {
         try "# comment\nFROM_FILE=one\nBOTH=file\n".write(toFile: file, atomically: true, encoding: .utf8)
         let result = try run(
             "echo $FROM_FILE $BOTH $HOME $PATH", flags: ["--env-file", file, "-e", "BOTH=flag"])
-        #expect(result.output == "one flag /root /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n", "\(result.error)")
+        #expect(
+            result.output == "one flag /root /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n",
+            "\(result.error)")
     }
 
     @Test func networkNoneHasOnlyLoopback() throws {
@@ -224,7 +237,10 @@ struct ContainerTests {
         defer { root.remove() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Shell.crib)
-        process.arguments = ["--root", root.path, "run", "--rm", "-p", "18080:80", "--rootfs", rootfs.path, "httpd", "-f", "-p", "80", "-h", "/www"]
+        process.arguments = [
+            "--root", root.path, "run", "--rm", "-p", "18080:80", "--rootfs", rootfs.path, "httpd", "-f", "-p", "80",
+            "-h", "/www",
+        ]
         try process.run()
         defer {
             kill(process.processIdentifier, SIGTERM)
@@ -250,7 +266,9 @@ struct ContainerTests {
         address.sin_port = UInt16(18090).bigEndian
         address.sin_addr.s_addr = 0
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         #expect(bound == 0)
         #expect(listen(fd, 1) == 0)
@@ -261,7 +279,7 @@ struct ContainerTests {
         #expect(result.output.isEmpty)
     }
 
-    @Test func volumeSymlinkOutOfRootfsIsRefused() throws {
+    @Test func volumeSymlinkOutOfRootfsStaysInside() throws {
         try requireRoot()
         let rootfs = try BusyboxRootfs()
         defer { rootfs.remove() }
@@ -279,25 +297,47 @@ struct ContainerTests {
         try "from the volume\n".write(toFile: source + "/file", atomically: true, encoding: .utf8)
         try manager.createSymbolicLink(atPath: rootfs.path + "/escape", withDestinationPath: hostTarget)
 
-        // The link's destination does not exist inside the rootfs: refused.
-        let refused = try Shell.crib(root: root.path, ["run", "--rm", "-v", "\(source):/escape", "--rootfs", rootfs.path, "true"])
-        #expect(refused.status == 125)
-        #expect(refused.error.contains("/escape"))
+        // The absolute link resolves inside the rootfs, where its destination is created.
+        let result = try Shell.crib(
+            root: root.path,
+            ["run", "--rm", "-v", "\(source):/escape", "--rootfs", rootfs.path, "sh", "-c", "cat /escape/file; touch /escape/new"])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output == "from the volume\n")
         #expect(try manager.contentsOfDirectory(atPath: hostTarget).isEmpty)
-
-        // Once it exists inside the rootfs, the link resolves there and never to the host path.
-        try manager.createDirectory(atPath: rootfs.path + hostTarget, withIntermediateDirectories: true)
-        let inside = try Shell.crib(
-            root: root.path, ["run", "--rm", "-v", "\(source):/escape", "--rootfs", rootfs.path, "sh", "-c", "cat /escape/file; touch /escape/new"])
-        #expect(inside.output == "from the volume\n", "\(inside.error)")
-        #expect(try manager.contentsOfDirectory(atPath: hostTarget).isEmpty)
+        #expect(manager.fileExists(atPath: rootfs.path + hostTarget))
         #expect(manager.fileExists(atPath: source + "/new"))
         let hostMounts = try String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)
         #expect(!hostMounts.contains(hostTarget))
     }
 
+    @Test func volumeSymlinkLoopIsRejected() throws {
+        try requireRoot()
+        let rootfs = try BusyboxRootfs()
+        defer { rootfs.remove() }
+        let root = TemporaryRoot()
+        defer { root.remove() }
+        try FileManager.default.createSymbolicLink(atPath: rootfs.path + "/loop", withDestinationPath: "/loop")
+        let result = try Shell.crib(root: root.path, ["run", "--rm", "-v", "/tmp:/loop", "--rootfs", rootfs.path, "true"])
+        #expect(result.status == 125)
+        #expect(result.error.contains("/loop"))
+    }
+
+    @Test func procSymlinkInImageIsRejected() throws {
+        try requireRoot()
+        let rootfs = try BusyboxRootfs()
+        defer { rootfs.remove() }
+        let root = TemporaryRoot()
+        defer { root.remove() }
+        try FileManager.default.createSymbolicLink(atPath: rootfs.path + "/proc", withDestinationPath: "/etc")
+        let result = try Shell.crib(root: root.path, ["run", "--rm", "--rootfs", rootfs.path, "true"])
+        #expect(result.status == 125)
+        #expect(result.error.contains("/proc"))
+        #expect(result.error.contains("errno 40"))
+    }
+
     @Test func readOnlyVolume() throws {
-        let source = FileManager.default.temporaryDirectory.appendingPathComponent("crib-volume-\(UUID().uuidString)").path
+        let source = FileManager.default.temporaryDirectory.appendingPathComponent("crib-volume-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: source) }
         let result = try run("touch /data/x && echo wrote || echo read-only", flags: ["-v", "\(source):/data:ro"])
@@ -310,7 +350,8 @@ struct ContainerTests {
         defer { rootfs.remove() }
         let root = TemporaryRoot()
         defer { root.remove() }
-        let run = try Shell.crib(root: root.path, ["run", "--name", "kept", "--rootfs", rootfs.path, "sh", "-c", "exit 4"])
+        let run = try Shell.crib(
+            root: root.path, ["run", "--name", "kept", "--rootfs", rootfs.path, "sh", "-c", "exit 4"])
         #expect(run.status == 4)
         let listed = try Shell.crib(root: root.path, ["ps", "--all"])
         #expect(listed.output.contains("kept"), "\(listed.error)")
@@ -322,6 +363,65 @@ struct ContainerTests {
         let again = try Shell.crib(root: root.path, ["rm", "kept"])
         #expect(again.status == 125)
         #expect(again.error.contains("kept"))
+    }
+
+    @Test func runningContainerIsForceRemoved() throws {
+        try requireRoot()
+        let rootfs = try BusyboxRootfs()
+        defer { rootfs.remove() }
+        let root = TemporaryRoot()
+        defer { root.remove() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Shell.crib)
+        process.arguments = ["--root", root.path, "run", "--name", "busy", "--rootfs", rootfs.path, "sh", "-c", "echo ready; sleep 30"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        #expect(String(decoding: output.fileHandleForReading.availableData, as: UTF8.self) == "ready\n")
+
+        let listed = try Shell.crib(root: root.path, ["ps"])
+        #expect(listed.output.contains("busy"), "\(listed.error)")
+        #expect(listed.output.contains(" Up "))
+        let refused = try Shell.crib(root: root.path, ["rm", "busy"])
+        #expect(refused.status == 125)
+        #expect(refused.error.contains("--force"))
+
+        let removed = try Shell.crib(root: root.path, ["rm", "--force", "busy"])
+        #expect(removed.status == 0, "\(removed.error)")
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 137)
+        let after = try Shell.crib(root: root.path, ["ps", "--all"])
+        #expect(!after.output.contains("busy"))
+    }
+
+    @Test func unprivilegedUserWithoutSubordinateIDs() throws {
+        try requireRoot()
+        let user = "cribsolo"
+        if (try Shell.run("/usr/bin/id", [user])).status != 0 {
+            // SUB_UID_COUNT=0 keeps useradd from giving the user a range in /etc/subuid.
+            let created = try Shell.run(
+                "/usr/sbin/useradd", ["-m", "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0", user])
+            #expect(created.status == 0, "useradd \(user): \(created.error)")
+        }
+        let subuid = try String(contentsOfFile: "/etc/subuid", encoding: .utf8)
+        #expect(!subuid.contains("\(user):"), "\(user) must have no subordinate ids for this test")
+        let rootfs = try BusyboxRootfs(owner: user)
+        defer { rootfs.remove() }
+        let base = [
+            "-u", user, "--", "env", "HOME=/home/\(user)", Shell.crib, "--root", "/home/\(user)/crib-test-root", "run",
+            "--rm",
+        ]
+
+        let result = try Shell.run(
+            "/usr/sbin/runuser",
+            base + ["--rootfs", rootfs.path, "sh", "-c", "id -u; cat /proc/self/setgroups; wc -l < /proc/self/uid_map"])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output == "0\ndeny\n1\n")
+
+        let other = try Shell.run("/usr/sbin/runuser", base + ["-u", "app", "--rootfs", rootfs.path, "true"])
+        #expect(other.status == 125)
+        #expect(other.error.contains("cannot work without root"))
+        #expect(other.error.contains("/etc/subuid"))
     }
 
     @Test func unprivilegedUserRunsContainer() throws {
@@ -336,7 +436,8 @@ struct ContainerTests {
         let home = "/home/\(user)"
         let command = [
             "-u", user, "--", "env", "HOME=\(home)", Shell.crib, "--root", home + "/crib-test-root", "run", "--rm",
-            "-u", "app", "--rootfs", rootfs.path, "sh", "-c", "id; grep CapBnd /proc/self/status; cat /proc/self/uid_map",
+            "-u", "app", "--rootfs", rootfs.path, "sh", "-c",
+            "id; grep CapBnd /proc/self/status; cat /proc/self/uid_map",
         ]
         let result = try Shell.run("/usr/sbin/runuser", command)
         #expect(result.status == 0, "\(result.error)")

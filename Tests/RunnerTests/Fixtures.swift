@@ -22,7 +22,8 @@ struct BusyboxRootfs {
         for applet in applets where applet != "busybox" {
             try manager.createSymbolicLink(atPath: path + "/bin/" + applet, withDestinationPath: "busybox")
         }
-        try "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n"
+        try
+            "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n"
             .write(toFile: path + "/etc/passwd", atomically: true, encoding: .utf8)
         try "root:x:0:\napp:x:1000:\nextra:x:2000:app\nnogroup:x:65534:\n"
             .write(toFile: path + "/etc/group", atomically: true, encoding: .utf8)
@@ -103,5 +104,7 @@ struct TemporaryRoot {
 }
 
 func requireRoot() throws {
-    guard geteuid() == 0 else { throw FixtureError("this test needs root (it creates namespaces, mounts and a test user)") }
+    guard geteuid() == 0 else {
+        throw FixtureError("this test needs root (it creates namespaces, mounts and a test user)")
+    }
 }

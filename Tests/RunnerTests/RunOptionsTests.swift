@@ -48,7 +48,9 @@ struct RunOptionsTests {
     @Test func lastPidVolumeIsRecognised() {
         let bind = ContainerSpec.BindMount(source: ContainerSpec.lastPidPath, destination: ContainerSpec.lastPidPath)
         #expect(ContainerSpec.isLastPidBind(bind))
-        #expect(!ContainerSpec.isLastPidBind(ContainerSpec.BindMount(source: "/srv", destination: ContainerSpec.lastPidPath)))
+        #expect(
+            !ContainerSpec.isLastPidBind(
+                ContainerSpec.BindMount(source: "/srv", destination: ContainerSpec.lastPidPath)))
     }
 
     @Test func environmentFileRejectsBadLineNamingIt() throws {

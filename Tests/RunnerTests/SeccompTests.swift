@@ -25,7 +25,9 @@ struct SeccompTests {
     }
 
     @Test func invalidProfileNamesFileAndField() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("crib-profile-\(UUID().uuidString).json").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "crib-profile-\(UUID().uuidString).json"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try #"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_MAYBE"}]}"#
             .write(toFile: path, atomically: true, encoding: .utf8)

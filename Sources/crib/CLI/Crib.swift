@@ -9,6 +9,7 @@ enum Crib {
 
     /// Every command, in the order `crib --help` lists them.
     static let commands: [any Command.Type] = [
+        BuildCommand.self,
         RunCommand.self,
         PsCommand.self,
         RmCommand.self,
@@ -19,7 +20,6 @@ enum Crib {
         PruneCommand.self,
         ImportCommand.self,
         UnpackCommand.self,
-        VersionCommand.self,
         PullCommand.self,
         PushCommand.self,
         CopyCommand.self,
@@ -27,6 +27,7 @@ enum Crib {
         LoadCommand.self,
         LoginCommand.self,
         LogoutCommand.self,
+        VersionCommand.self,
     ]
 
     /// Runs `arguments` (without the program name) and returns the exit status.
@@ -115,6 +116,9 @@ enum Crib {
     static func hint(for error: any Error) -> String? {
         if let usage = error as? UsageError, let command = usage.command {
             return "run crib \(command) --help for its options"
+        }
+        if case .commandFailed(_, _, let errno)? = error as? RunnerError, errno == ENOENT {
+            return "the command is looked up in the container's PATH; give a path inside the image"
         }
         return nil
     }

@@ -45,7 +45,8 @@ struct PsCommand: Command {
             }
             let command = record.command.joined(separator: " ")
             rows.append([
-                String(record.id.prefix(12)), record.image, command.count > 30 ? String(command.prefix(27)) + "..." : command,
+                String(record.id.prefix(12)), record.image,
+                command.count > 30 ? String(command.prefix(27)) + "..." : command,
                 record.created, status, record.ports.joined(separator: ", "), record.name,
             ])
         }

@@ -1,7 +1,7 @@
 import Foundation
 import OCI
 
-/// A crib root and environment for one transfer test: a temporary root, HOME and auth file, so that
+/// A crib root and environment for transfer tests (registry, archives): a temporary root, HOME and auth file, so that
 /// nothing outside the test's directory is read or written. Removed by `cleanup()`.
 struct TransferFixture {
     let directory: String
@@ -19,12 +19,6 @@ struct TransferFixture {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    static var binary: String {
-        if let path = ProcessInfo.processInfo.environment["CRIB_BINARY"], !path.isEmpty { return path }
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        return packageRoot.path + "/.build/debug/crib"
-    }
 
     var environment: [String: String] {
         var environment = ProcessInfo.processInfo.environment
@@ -38,7 +32,7 @@ struct TransferFixture {
     /// Runs crib with this fixture's root and environment.
     @discardableResult
     func crib(_ arguments: [String], root: String? = nil, input: String? = nil) throws -> ToolResult {
-        try runTool(Self.binary, ["--root", root ?? self.root] + arguments, environment: environment, input: input)
+        try runTool(CribFixture.binary, ["--root", root ?? self.root] + arguments, environment: environment, input: input)
     }
 
     func store(root: String? = nil) throws -> ContentStore {

@@ -1,0 +1,39 @@
+import OCI
+
+/// Errors of the Build module. Each case names the Dockerfile line, file or stage involved;
+/// `description` is one lowercase line: where, what failed, then the cause.
+public enum BuildError: Error, CustomStringConvertible, Sendable {
+    /// The Dockerfile does not follow the reference's syntax at `location`.
+    case syntax(SourceLocation, String)
+    /// An instruction is well formed but cannot be planned, such as a `COPY --from` naming a
+    /// later stage or a variable substitution that fails.
+    case invalidInstruction(SourceLocation, String)
+    /// A `.dockerignore` line is not a valid pattern.
+    case invalidIgnorePattern(file: String, line: Int, pattern: String, reason: String)
+    /// A RUN command exited with a status other than 0.
+    case runFailed(SourceLocation, command: String, status: Int32)
+    /// The requested `--target` names no stage.
+    case targetNotFound(String)
+    /// A `--build-arg` or similar option the user typed is malformed.
+    case invalidOption(String)
+    case io(SystemError)
+
+    public var description: String {
+        switch self {
+        case .syntax(let location, let message):
+            return "\(location): \(message)"
+        case .invalidInstruction(let location, let message):
+            return "\(location): \(message)"
+        case .invalidIgnorePattern(let file, let line, let pattern, let reason):
+            return "\(file):\(line): invalid pattern \"\(pattern)\": \(reason)"
+        case .runFailed(let location, let command, let status):
+            return "\(location): \(command) failed with exit status \(status)"
+        case .targetNotFound(let target):
+            return "target stage \"\(target)\" not found in the Dockerfile"
+        case .invalidOption(let message):
+            return message
+        case .io(let error):
+            return error.description
+        }
+    }
+}

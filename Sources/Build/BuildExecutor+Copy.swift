@@ -1,0 +1,193 @@
+import Foundation
+import Layering
+import OCI
+
+extension BuildExecutor {
+    func executeCopy(_ copy: CopyStep, step: PlannedStep, state: inout ImageState) throws {
+        let keyword = copy.isAdd ? "ADD" : "COPY"
+        let location = step.instruction.location
+        var paths = [String]()
+        var heredocs = [(name: String, content: String)]()
+        for source in copy.sources {
+            switch source {
+            case .path(let path): paths.append(path)
+            case .heredoc(let name, let content): heredocs.append((name, content))
+            case .url(let url):
+                // NOTE: ADD from a URL is parsed and planned but not fetched yet.
+                throw BuildError.invalidInstruction(location, "ADD from a URL is not supported yet: \(url)")
+            }
+        }
+
+        // The key covers what the step puts into the image. Context sources are hashed. Another
+        // stage or image enters through its own key or digest, so a cache hit never flattens it.
+        var content = SHA256Hasher()
+        var selection: CopySelection?
+        var items = [CopyItem]()
+        switch copy.origin {
+        case .context:
+            selection = try CopySelection(root: context.directory, ignore: context.ignore, excludes: copy.excludes, location: location, keyword: keyword)
+            if !paths.isEmpty {
+                items = try selection?.items(
+                    sources: paths, destination: copy.destination, destinationIsDirectory: copy.destinationIsDirectory,
+                    keepingParents: copy.parents) ?? []
+                content.update(Data(try CopySelection.contentDigest(items, files: fileDigests).description.utf8))
+            }
+        case .stage(let index):
+            content.update(Data("stage \(stageStates[index]?.key.description ?? "")".utf8))
+        case .image(let reference):
+            content.update(Data("image \(try baseImage(reference).digest)".utf8))
+        }
+        for heredoc in heredocs {
+            content.update(Data("\(heredoc.name)\u{0}\(heredoc.content.utf8.count)\u{0}\(heredoc.content)".utf8))
+        }
+        let contentDigest = content.finalize()
+        let key = BuildCache.key(parent: state.key, summary: step.summary, content: contentDigest)
+        if reuseCachedLayer(key, state: &state) { return }
+
+        let view = LayerStackView(directories: try layerDirectories(state))
+        var owner: (uid: UInt32, gid: UInt32)?
+        if let chown = copy.chown {
+            let users = UserDatabase(passwd: view.readFile("/etc/passwd"), group: view.readFile("/etc/group"))
+            owner = try users.resolveOwner(chown, at: location, keyword: keyword)
+        }
+
+        switch copy.origin {
+        case .context:
+            break
+        case .stage(let index):
+            guard let source = stageStates[index] else { throw BuildError.targetNotFound(String(index)) }
+            selection = try CopySelection(root: try flatten(source), ignore: DockerIgnore(), excludes: copy.excludes, location: location, keyword: keyword)
+        case .image(let reference):
+            let image = try baseImage(reference)
+            let source = ImageState(layers: image.manifest.layers, diffIDs: image.config.rootfs.diffIDs, history: [], key: contentDigest)
+            selection = try CopySelection(root: try flatten(source), ignore: DockerIgnore(), excludes: copy.excludes, location: location, keyword: keyword)
+        }
+        if !paths.isEmpty, let selection {
+            items = try selection.items(
+                sources: paths, destination: copy.destination, destinationIsDirectory: copy.destinationIsDirectory,
+                keepingParents: copy.parents, isDirectoryInImage: view.isDirectory)
+        }
+
+        // podman writes file: for a single named file and dir: for anything else.
+        let singleFile = paths.count + heredocs.count == 1 && items.count <= 1 && items.first?.kind != .directory
+            && (items.first.map { ($0.sourcePath as NSString).lastPathComponent == (paths[0] as NSString).lastPathComponent } ?? true)
+        let kind = singleFile ? "file" : "dir"
+        let createdBy = HistoryText.copy(copy, kind: kind, content: contentDigest)
+        try writeLayer(key: key, createdBy: createdBy, state: &state) { writer in
+            var emitted = Set<String>()
+            let parents = ParentDirectories(
+                view: view, owner: owner, mtime: options.timestamp ?? Int64(Date().timeIntervalSince1970),
+                workingDirectory: step.settings.workingDirectory ?? "/")
+
+            for item in items {
+                try parents.add(for: item.destination, to: writer, emitted: &emitted)
+                if copy.isAdd, copy.unpack != false, case .regularFile = item.kind, let archive = try archiveFormat(item.sourcePath) {
+                    try addArchive(item.sourcePath, format: archive, into: copy.destination, writer: writer)
+                    continue
+                }
+                try add(item, mode: copy.chmod ?? item.mode, owner: owner ?? (0, 0), to: writer)
+                emitted.insert(item.destination)
+            }
+            for heredoc in heredocs {
+                let destination = copy.destinationIsDirectory ? LexicalPath.resolve(heredoc.name, against: copy.destination) : copy.destination
+                try parents.add(for: destination, to: writer, emitted: &emitted)
+                let bytes = Array(heredoc.content.utf8)
+                let entry = LayerEntry(
+                    path: Array(destination.dropFirst().utf8), kind: .regular(size: Int64(bytes.count)), mode: copy.chmod ?? 0o644,
+                    uid: owner?.uid ?? 0, gid: owner?.gid ?? 0, mtime: options.timestamp ?? Int64(Date().timeIntervalSince1970))
+                try writer.add(entry) { write in try bytes.withUnsafeBytes { try write($0) } }
+            }
+        }
+    }
+
+    /// Adds one selected item, reading a file's data in chunks.
+    private func add(_ item: CopyItem, mode: UInt32, owner: (uid: UInt32, gid: UInt32), to writer: LayerWriter) throws {
+        let kind: LayerEntry.Kind
+        switch item.kind {
+        case .directory: kind = .directory
+        case .regularFile(let size): kind = .regular(size: size)
+        case .symlink(let target): kind = .symlink(target: Array(target.utf8))
+        }
+        let entry = LayerEntry(
+            path: Array(item.destination.dropFirst().utf8), kind: kind, mode: mode, uid: owner.uid, gid: owner.gid, mtime: item.mtime)
+        guard case .regularFile = item.kind else {
+            try writer.add(entry)
+            return
+        }
+        try writer.add(entry) { write in
+            let descriptor = try checkSyscall("open", path: item.sourcePath) { open(item.sourcePath, O_RDONLY | O_CLOEXEC) }
+            defer { close(descriptor) }
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            while true {
+                let count = try checkSyscall("read", path: item.sourcePath) { Glibc.read(descriptor, &buffer, buffer.count) }
+                if count == 0 { break }
+                try buffer.withUnsafeBytes { try write(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            }
+        }
+    }
+
+    /// Applies a stage's or image's layers to a fresh directory, for COPY --from to read.
+    func flatten(_ state: ImageState) throws -> String {
+        let directory = try temporaryDirectory("copy-from")
+        let layers = zip(state.layers, state.diffIDs).map { layer, diffID in
+            (name: diffID.description, source: { () throws -> any ByteSource in try self.store.openBlob(layer) })
+        }
+        try LayerCache.flatten(layers, into: directory, log: log)
+        return directory
+    }
+
+    /// Returns the compression of a local tar archive that ADD extracts, or nil for any other
+    /// file. ADD recognizes archives by content, not by name, as the reference describes.
+    func archiveFormat(_ path: String) throws -> String? {
+        let source = try FileSource(path: path)
+        var header = [UInt8](repeating: 0, count: 512)
+        let count = try header.withUnsafeMutableBytes { try source.read(into: $0) }
+        if count >= 2 && header[0] == 0x1f && header[1] == 0x8b { return "gzip" }
+        if count >= 4 && header[0..<4] == [0x28, 0xb5, 0x2f, 0xfd] { return "zstd" }
+        if count >= 262 && Array(header[257..<262]) == Array("ustar".utf8) { return "tar" }
+        return nil
+    }
+
+    /// Extracts a tar archive into `destination` in the layer: unpacked into a staging
+    /// directory that mirrors the destination path, then added as a tree.
+    private func addArchive(_ path: String, format: String, into destination: String, writer: LayerWriter) throws {
+        let staging = try temporaryDirectory("add-archive")
+        let target = staging + (destination == "/" ? "" : destination)
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+        let unpacker = try LayerUnpacker(root: target, options: .init(format: .flattened), log: log)
+        _ = try unpacker.apply(try FileSource(path: path), name: path)
+        try writer.addTree(at: staging)
+    }
+}
+
+/// Emits the parent directories of copied paths: with the image's own metadata when the
+/// image already has them, so a COPY does not change /usr's mode, else as 0755 directories
+/// owned by the `--chown` owner. The working directory and its parents are owned by root,
+/// as WORKDIR creates them.
+struct ParentDirectories {
+    let view: LayerStackView
+    let owner: (uid: UInt32, gid: UInt32)?
+    let mtime: Int64
+    let workingDirectory: String
+
+    func add(for path: String, to writer: LayerWriter, emitted: inout Set<String>) throws {
+        var prefix = ""
+        for component in path.split(separator: "/").dropLast() {
+            prefix += "/" + component
+            if emitted.contains(prefix) { continue }
+            emitted.insert(prefix)
+            let madeByWorkdir = workingDirectory == prefix || workingDirectory.hasPrefix(prefix + "/")
+            let uid = madeByWorkdir ? 0 : owner?.uid ?? 0
+            let gid = madeByWorkdir ? 0 : owner?.gid ?? 0
+            var entry = LayerEntry(path: Array(prefix.dropFirst().utf8), kind: .directory, mode: 0o755, uid: uid, gid: gid, mtime: mtime)
+            if let status = view.status(of: prefix) {
+                guard status.st_mode & S_IFMT == S_IFDIR else { continue }
+                entry.mode = UInt32(status.st_mode) & 0o7777
+                entry.uid = status.st_uid
+                entry.gid = status.st_gid
+                entry.mtime = Int64(status.st_mtim.tv_sec)
+            }
+            try writer.add(entry)
+        }
+    }
+}
