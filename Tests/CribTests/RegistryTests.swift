@@ -327,6 +327,38 @@ final class FirstOnly: @unchecked Sendable {
     }
 }
 
+extension RegistryTests {
+    @Test func pushByNameAndCopyBetweenRepositories() throws {
+        let fixture = try TransferFixture()
+        defer { fixture.cleanup() }
+        let registry = try RegistryFixture()
+        defer { registry.stop() }
+
+        // A name with a registry in it is where `crib push IMAGE` sends the image.
+        let name = "\(registry.host)/named/app:5"
+        let image = try fixture.makeImage(name, layers: [(["n": "named\n"], gzip: true)])
+        let pushed = try fixture.crib(["push", "--tls-verify=false", name])
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        #expect(try skopeoInspect("docker://\(name)")["Digest"] as? String == image.digest.description)
+
+        // Registry to registry from an empty root: blobs are staged under the root's tmp and removed.
+        let emptyRoot = fixture.directory + "/empty"
+        let copied = try fixture.crib(
+            ["copy", "--tls-verify=false", "docker://\(name)", "docker://\(registry.host)/copied/app:5"], root: emptyRoot)
+        #expect(copied.status == 0, "\(copied.stderr)")
+        #expect(copied.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == image.digest.description)
+        #expect(try skopeoInspect("docker://\(registry.host)/copied/app:5")["Digest"] as? String == image.digest.description)
+        #expect(fixture.temporaryFiles(root: emptyRoot).isEmpty)
+        #expect(fixture.blobFiles(root: emptyRoot).isEmpty)
+
+        // A local name has no registry to go to.
+        try fixture.makeImage("local-only:1", layers: [(["l": "l\n"], gzip: true)])
+        let refused = try fixture.crib(["push", "--tls-verify=false", "local-only:1"])
+        #expect(refused.status == 125)
+        #expect(refused.stderr.contains("give a destination"), "\(refused.stderr)")
+    }
+}
+
 /// Faults for the retry test: the first PATCH and crib's first manifest GET get a 503, and
 /// the first GET of the layer is cut off after half its bytes.
 final class FaultPlan: @unchecked Sendable {
