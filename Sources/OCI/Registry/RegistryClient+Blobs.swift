@@ -42,16 +42,18 @@ extension RegistryClient {
                 detail: OCIError.registryDetail(response.body))
         }
         guard response.body.count < Self.manifestLimit else {
-            throw OCIError.invalidContent(object: "manifest \(request.object)", reason: "larger than \(Self.manifestLimit) bytes")
+            throw OCIError.invalidContent(
+                object: "manifest \(request.object)", reason: "larger than \(Self.manifestLimit) bytes")
         }
 
         let digest = Digest.sha256(response.body)
         if let expected = try? Digest(parsing: reference), expected != digest {
             throw OCIError.digestMismatch(object: "manifest \(request.object)", expected: expected, actual: digest)
         }
-        var mediaType = response.header("Content-Type")?.split(separator: ";").first.map {
-            String($0).trimmingCharacters(in: .whitespaces)
-        } ?? ""
+        var mediaType =
+            response.header("Content-Type")?.split(separator: ";").first.map {
+                String($0).trimmingCharacters(in: .whitespaces)
+            } ?? ""
         // Some registries answer with a generic type; the manifest's own field decides then.
         if !Self.manifestMediaTypes.contains(mediaType) {
             struct Probe: Decodable { let mediaType: String? }
@@ -99,7 +101,8 @@ extension RegistryClient {
                     }
                     guard !chunk.isEmpty else { return }
                     guard received + Int64(chunk.count) <= size else {
-                        throw OCIError.sizeMismatch(object: "blob \(digest)", expected: size, actual: received + Int64(chunk.count))
+                        throw OCIError.sizeMismatch(
+                            object: "blob \(digest)", expected: size, actual: received + Int64(chunk.count))
                     }
                     try chunk.withUnsafeBytes { try sink.write($0) }
                     received += Int64(chunk.count)
@@ -149,7 +152,9 @@ extension RegistryClient {
             "POST", "v2/\(repository)/blobs/uploads/",
             scopes: [Self.pushScope(repository), Self.pullScope(source)],
             operation: "mount blob", object: "\(digest) from \(source) into \(registry)/\(repository)")
-        request.query = [URLQueryItem(name: "mount", value: digest.description), URLQueryItem(name: "from", value: source)]
+        request.query = [
+            URLQueryItem(name: "mount", value: digest.description), URLQueryItem(name: "from", value: source),
+        ]
         request.headers["Content-Length"] = "0"
         let response = try perform(request)
         switch response.status {
@@ -190,7 +195,8 @@ extension RegistryClient {
         let object = "\(digest) to \(registry)/\(repository)"
 
         if size <= configuration.monolithicLimit {
-            var request = Request("PUT", "", scopes: [Self.pushScope(repository)], operation: "upload blob", object: object)
+            var request = Request(
+                "PUT", "", scopes: [Self.pushScope(repository)], operation: "upload blob", object: object)
             request.absolute = location
             request.query = [URLQueryItem(name: "digest", value: digest.description)]
             request.headers["Content-Type"] = "application/octet-stream"
@@ -213,7 +219,8 @@ extension RegistryClient {
         while offset < size {
             let length = min(configuration.chunkSize, size - offset)
             let chunk = try file.read(at: offset, count: Int(length))
-            var request = Request("PATCH", "", scopes: [Self.pushScope(repository)], operation: "upload blob", object: object)
+            var request = Request(
+                "PATCH", "", scopes: [Self.pushScope(repository)], operation: "upload blob", object: object)
             request.absolute = location
             request.headers["Content-Type"] = "application/octet-stream"
             request.headers["Content-Range"] = "\(offset)-\(offset + length - 1)"
@@ -253,7 +260,8 @@ extension RegistryClient {
             progress?(offset)
         }
 
-        var close = Request("PUT", "", scopes: [Self.pushScope(repository)], operation: "finish upload of blob", object: object)
+        var close = Request(
+            "PUT", "", scopes: [Self.pushScope(repository)], operation: "finish upload of blob", object: object)
         close.absolute = location
         close.query = [URLQueryItem(name: "digest", value: digest.description)]
         close.headers["Content-Length"] = "0"
@@ -267,8 +275,11 @@ extension RegistryClient {
 
     /// Asks where an open upload stands: the bytes it has, from the `Range: 0-END` of its
     /// status, and the location to continue at.
-    private func uploadStatus(location: URL, repository: String, object: String) throws -> (offset: Int64, location: URL?) {
-        var request = Request("GET", "", scopes: [Self.pushScope(repository)], operation: "check upload of blob", object: object)
+    private func uploadStatus(location: URL, repository: String, object: String) throws -> (
+        offset: Int64, location: URL?
+    ) {
+        var request = Request(
+            "GET", "", scopes: [Self.pushScope(repository)], operation: "check upload of blob", object: object)
         request.absolute = location
         let response = try perform(request)
         guard response.status == 204 || response.status == 202 else {
@@ -298,8 +309,11 @@ extension RegistryClient {
                 detail: OCIError.registryDetail(response.body))
         }
         let digest = Digest.sha256(data)
-        if let answered = response.header("Docker-Content-Digest").flatMap({ try? Digest(parsing: $0) }), answered != digest {
-            throw OCIError.digestMismatch(object: "manifest \(request.object) as stored", expected: digest, actual: answered)
+        if let answered = response.header("Docker-Content-Digest").flatMap({ try? Digest(parsing: $0) }),
+            answered != digest
+        {
+            throw OCIError.digestMismatch(
+                object: "manifest \(request.object) as stored", expected: digest, actual: answered)
         }
         return digest
     }
@@ -328,7 +342,8 @@ final class ChunkReader {
                     pread(descriptor, start + done, count - done, off_t(offset) + off_t(done))
                 }
                 guard got > 0 else {
-                    throw OCIError.sizeMismatch(object: path, expected: offset + Int64(count), actual: offset + Int64(done))
+                    throw OCIError.sizeMismatch(
+                        object: path, expected: offset + Int64(count), actual: offset + Int64(done))
                 }
                 done += got
             }
