@@ -19,7 +19,7 @@ let package = Package(
         .systemLibrary(name: "CSeccomp", path: "Sources/CSeccomp"),
         .target(name: "CRunnerShim", path: "Sources/CRunnerShim"),
 
-        .target(name: "OCI", dependencies: ["CCrypto"]),
+        .target(name: "OCI", dependencies: ["CCrypto", "CZlib"]),
         .target(name: "Layering", dependencies: ["OCI", "CArchive", "CZlib", "CZstd", "CDeflate"]),
         .target(name: "Runner", dependencies: ["OCI", "Layering", "CRunnerShim", "CSeccomp"]),
         .target(name: "Build", dependencies: ["OCI", "Layering", "Runner"]),

@@ -13,6 +13,16 @@ public enum OCIError: Error, CustomStringConvertible, Sendable {
     case malformedJSON(path: String, underlying: String)
     case unsupportedMediaType(MediaType, object: String)
     case io(SystemError)
+    /// A registry answered `operation` on `object` with an unexpected HTTP status.
+    case registryFailure(operation: String, object: String, status: Int, detail: String)
+    /// A registry rejected the credentials, or asked for some and crib had none.
+    case unauthorized(registry: String, detail: String)
+    /// No HTTP exchange with a registry completed: no connection, a dropped one, a timeout.
+    case connectionFailed(operation: String, object: String, underlying: String)
+    /// An index lists no manifest for the requested platform.
+    case platformNotFound(reference: String, platform: String, available: [String])
+    /// A registry or archive held something crib cannot use, named with the reason.
+    case invalidContent(object: String, reason: String)
 
     public var description: String {
         switch self {
@@ -40,6 +50,19 @@ public enum OCIError: Error, CustomStringConvertible, Sendable {
             return "unsupported media type \"\(mediaType)\" for \(object)"
         case .io(let error):
             return error.description
+        case .registryFailure(let operation, let object, let status, let detail):
+            let suffix = detail.isEmpty ? "" : ": \(detail)"
+            return "failed to \(operation) \(object): HTTP \(status)\(suffix)"
+        case .unauthorized(let registry, let detail):
+            return "failed to authenticate to \(registry): \(detail)"
+        case .connectionFailed(let operation, let object, let underlying):
+            return "failed to \(operation) \(object): \(underlying)"
+        case .platformNotFound(let reference, let platform, let available):
+            let list = available.isEmpty ? "none" : available.joined(separator: ", ")
+            return "failed to find platform \(platform) in \(reference): the index has \(list)"
+        case .invalidContent(let object, let reason):
+            return "invalid \(object): \(reason)"
         }
     }
 }
+

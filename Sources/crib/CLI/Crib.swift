@@ -20,6 +20,13 @@ enum Crib {
         PruneCommand.self,
         ImportCommand.self,
         UnpackCommand.self,
+        PullCommand.self,
+        PushCommand.self,
+        CopyCommand.self,
+        SaveCommand.self,
+        LoadCommand.self,
+        LoginCommand.self,
+        LogoutCommand.self,
         VersionCommand.self,
     ]
 
