@@ -72,6 +72,7 @@ COPY . /app
 RUN ls -R /app | wc -l > /app/count
 DOCKERFILE
 echo "# context: $(du -sh "$context" | cut -f1), $(find "$context" -type f | wc -l) files; $(nproc) cores; $runs runs each"
+echo "# $(podman --version), $(buildah --version | cut -d' ' -f1-3), $(runc --version | head -1), load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 prepare_crib() {
   rm -rf "$scratch/crib"

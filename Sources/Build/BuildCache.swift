@@ -55,6 +55,19 @@ public final class BuildCache {
         return entry
     }
 
+    /// Returns the manifest digest of the image a build with final key `key` committed before.
+    public func lookupImage(_ key: Digest) -> Digest? {
+        guard let data = FileManager.default.contents(atPath: root.cache + "/" + key.encoded + ".image") else { return nil }
+        return try? Digest(parsing: String(decoding: data, as: UTF8.self))
+    }
+
+    /// Records that the build whose final key is `key` committed the image with manifest `digest`.
+    public func recordImage(_ key: Digest, manifest digest: Digest) throws {
+        try FileManager.default.createDirectory(atPath: root.cache, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root.tmp, withIntermediateDirectories: true)
+        try ContentStore.writeAtomically(Data(digest.description.utf8), to: root.cache + "/" + key.encoded + ".image", temporaryDirectory: root.tmp)
+    }
+
     /// Records `entry` for `key`, replacing the file atomically so that a reader never sees half of it.
     public func record(_ key: Digest, _ entry: Entry) throws {
         try FileManager.default.createDirectory(atPath: root.cache, withIntermediateDirectories: true)

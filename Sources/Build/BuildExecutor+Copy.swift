@@ -27,7 +27,9 @@ extension BuildExecutor {
         case .context:
             selection = try CopySelection(root: context.directory, ignore: context.ignore, excludes: copy.excludes, location: location, keyword: keyword)
             if !paths.isEmpty {
-                items = try selection?.items(sources: paths, destination: copy.destination, destinationIsDirectory: copy.destinationIsDirectory) ?? []
+                items = try selection?.items(
+                    sources: paths, destination: copy.destination, destinationIsDirectory: copy.destinationIsDirectory,
+                    keepingParents: copy.parents) ?? []
                 content.update(Data(try CopySelection.contentDigest(items, files: fileDigests).description.utf8))
             }
         case .stage(let index):
@@ -63,7 +65,7 @@ extension BuildExecutor {
         if !paths.isEmpty, let selection {
             items = try selection.items(
                 sources: paths, destination: copy.destination, destinationIsDirectory: copy.destinationIsDirectory,
-                isDirectoryInImage: view.isDirectory)
+                keepingParents: copy.parents, isDirectoryInImage: view.isDirectory)
         }
 
         // podman writes file: for a single named file and dir: for anything else.

@@ -16,16 +16,20 @@ public final class BuildExecutor {
         public var compression: LayerCompression
         /// The crib binary, which the runner starts again as the container shim.
         public var executable: String
+        /// Registry settings (TLS, credentials) for a `FROM docker://…` base.
+        public var registryConfiguration: @Sendable (String) throws -> RegistryClient.Configuration
 
         public init(
             tags: [String] = [], noCache: Bool = false, timestamp: Int64? = nil, compression: LayerCompression = .gzip,
-            executable: String = "/proc/self/exe"
+            executable: String = "/proc/self/exe",
+            registryConfiguration: @escaping @Sendable (String) throws -> RegistryClient.Configuration = { _ in .init() }
         ) {
             self.tags = tags
             self.noCache = noCache
             self.timestamp = timestamp
             self.compression = compression
             self.executable = executable
+            self.registryConfiguration = registryConfiguration
         }
     }
 
@@ -114,31 +118,85 @@ public final class BuildExecutor {
 
         let target = plan.target
         guard let state = stageStates[target.index] else { throw BuildError.targetNotFound(target.stage.displayName) }
-        var config = ImageConfig(platform: .current, config: target.settings.containerConfig, diffIDs: state.diffIDs)
-        config.created = created
-        config.author = target.settings.author
-        config.history = state.history
+        let imageKey = BuildCache.key(
+            parent: state.key, summary: "IMAGE " + String(decoding: try CanonicalJSON.encode(target.settings.containerConfig), as: UTF8.self)
+                + " author=\(target.settings.author ?? "")", content: nil)
 
         let names = options.tags
         progress("COMMIT \(names.joined(separator: " "))")
-        let image = try store.commitImage(config: config, layers: state.layers, names: names)
+        let image: StoredImage
+        if let cached = try cachedImage(imageKey) {
+            // Nothing changed since the build that committed this image: it gets the tags again,
+            // and keeps its id, as podman and buildah reuse a fully cached image.
+            image = try tagged(cached, names)
+        } else {
+            var config = ImageConfig(platform: .current, config: target.settings.containerConfig, diffIDs: state.diffIDs)
+            config.created = created
+            config.author = target.settings.author
+            config.history = state.history
+            image = try store.commitImage(config: config, layers: state.layers, names: names)
+            try cache.recordImage(imageKey, manifest: image.digest)
+        }
         progress("--> \(image.id.shortID)")
         for name in image.names { progress("Successfully tagged \(name)") }
         return Result(image: image, plan: plan, executedSteps: executedSteps, cachedSteps: cachedSteps)
     }
 
-    /// Finds a FROM or `COPY --from` image in the local store.
+    /// The image an earlier build with the same final key committed, if it is still in the store.
+    func cachedImage(_ key: Digest) throws -> StoredImage? {
+        guard !options.noCache, let digest = cache.lookupImage(key) else { return nil }
+        do {
+            let image = try store.image(digest.description)
+            return image.digest == digest ? image : nil
+        } catch OCIError.imageNotFound {
+            return nil
+        }
+    }
+
+    /// Gives `image` each of `names` that it does not have yet.
+    func tagged(_ image: StoredImage, _ names: [String]) throws -> StoredImage {
+        var image = image
+        for name in names {
+            let qualified = try ImageReference(local: name).description
+            guard !image.names.contains(qualified) else { continue }
+            try store.tag(image, as: name)
+            image.names.append(qualified)
+        }
+        return image
+    }
+
+    /// Finds a FROM or `COPY --from` image: a name in the local store, or an image that a
+    /// transport names (`oci:`, `oci-archive:`, `docker-archive:`, `docker://`), which is copied
+    /// into the store first.
     func baseImage(_ reference: String) throws -> StoredImage {
         if let image = images[reference] { return image }
+        let transport: TransportReference
         do {
-            let image = try store.image(reference)
-            images[reference] = image
-            return image
-        } catch OCIError.imageNotFound {
-            // NOTE: images named by a transport (oci:, docker-archive:, docker://) are not
-            // imported here; load or pull them into the store first.
-            throw BuildError.invalidOption("base image \(reference) not found in the local store; pull or load it first")
+            transport = try TransportReference(parsing: reference)
+        } catch let error as OCIError {
+            throw BuildError.invalidOption("invalid base image \(reference): \(error)")
         }
+
+        let image: StoredImage
+        if case .store(let name) = transport {
+            do {
+                image = try store.image(name)
+            } catch OCIError.imageNotFound {
+                throw BuildError.invalidOption(
+                    "base image \(reference) not found in the local store; pull it (crib pull \(reference)) or name a transport such as docker://\(reference)")
+            }
+        } else {
+            progress("Copying \(reference) into the store")
+            let endpoints = TransferEndpoints(store: store, log: log, registryConfiguration: options.registryConfiguration)
+            let destination = StoreImageDestination(store: store, names: [])
+            try ImageCopier(log: log).copy(from: try endpoints.source(transport), to: destination, platform: .current)
+            guard let copied = destination.image else {
+                throw BuildError.invalidOption("base image \(reference) was copied but not stored")
+            }
+            image = copied
+        }
+        images[reference] = image
+        return image
     }
 
     func execute(_ stage: PlannedStage, position: Int, of count: Int) throws -> ImageState {

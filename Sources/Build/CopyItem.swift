@@ -15,12 +15,15 @@ public struct CopyItem: Hashable, Sendable {
     public let mode: UInt32
     /// Modification time of the source in seconds since the epoch.
     public let mtime: Int64
+    /// The source's identity when it was selected, for the file digest cache.
+    public let identity: FileIdentity?
 
-    public init(sourcePath: String, destination: String, kind: Kind, mode: UInt32, mtime: Int64) {
+    public init(sourcePath: String, destination: String, kind: Kind, mode: UInt32, mtime: Int64, identity: FileIdentity? = nil) {
         self.sourcePath = sourcePath
         self.destination = destination
         self.kind = kind
         self.mode = mode
         self.mtime = mtime
+        self.identity = identity
     }
 }

@@ -34,11 +34,12 @@ public struct CopySelection {
 
     /// Selects the items for `sources` (cleaned paths relative to `root`) copied to `destination`.
     ///
-    /// `destinationIsDirectory` is true when the instruction wrote a trailing `/`.
+    /// `destinationIsDirectory` is true when the instruction wrote a trailing `/`. With
+    /// `keepingParents` (`COPY --parents`), each source keeps its path below the root.
     /// `isDirectoryInImage` returns whether a path is already a directory in the image, which
     /// also makes a file go inside it.
     public func items(
-        sources: [String], destination: String, destinationIsDirectory: Bool,
+        sources: [String], destination: String, destinationIsDirectory: Bool, keepingParents: Bool = false,
         isDirectoryInImage: (String) -> Bool = { _ in false }
     ) throws -> [CopyItem] {
         var matches = [(relative: String, info: FileInfo)]()
@@ -84,7 +85,7 @@ public struct CopySelection {
             if match.info.isDirectory {
                 let base = match.relative == "." ? "" : match.relative
                 try walk(base, excludesBelow: base) { relative, info in
-                    let inner = base.isEmpty ? relative : String(relative.dropFirst(base.count + 1))
+                    let inner = base.isEmpty || keepingParents ? relative : String(relative.dropFirst(base.count + 1))
                     items.append(item(relative, info, destination: LexicalPath.resolve(inner, against: destination)))
                     return true
                 }
@@ -93,7 +94,12 @@ public struct CopySelection {
                 // NOTE: --exclude is matched against a file source's name and against paths
                 // inside a directory source; buildkit's own rule for file sources is unverified.
                 if excludes.excludes(name) { continue }
-                let target = intoDirectory ? LexicalPath.resolve(name, against: destination) : destination
+                let target: String
+                if keepingParents {
+                    target = LexicalPath.resolve(match.relative, against: destination)
+                } else {
+                    target = intoDirectory ? LexicalPath.resolve(name, against: destination) : destination
+                }
                 items.append(item(match.relative, match.info, destination: target))
             }
         }
@@ -103,7 +109,9 @@ public struct CopySelection {
     private var description: String { ignore.rules.isEmpty ? root : "the build context" }
 
     private func item(_ relative: String, _ info: FileInfo, destination: String) -> CopyItem {
-        CopyItem(sourcePath: path(relative), destination: destination, kind: info.kind, mode: info.mode, mtime: info.mtime)
+        CopyItem(
+            sourcePath: path(relative), destination: destination, kind: info.kind, mode: info.mode, mtime: info.mtime,
+            identity: info.identity)
     }
 
     private func path(_ relative: String) -> String {
@@ -116,6 +124,7 @@ public struct CopySelection {
         let kind: CopyItem.Kind
         let mode: UInt32
         let mtime: Int64
+        let identity: FileIdentity
         var isDirectory: Bool { kind == .directory }
     }
 
@@ -141,7 +150,8 @@ public struct CopySelection {
         default:
             throw BuildError.invalidInstruction(location, "\(keyword) cannot copy \(path): it is neither a file, a directory nor a symlink")
         }
-        return FileInfo(kind: kind, mode: UInt32(status.st_mode & 0o7777), mtime: Int64(status.st_mtim.tv_sec))
+        return FileInfo(
+            kind: kind, mode: UInt32(status.st_mode & 0o7777), mtime: Int64(status.st_mtim.tv_sec), identity: FileIdentity(status))
     }
 
     /// Returns the info of a named source. A symlink named directly is followed as long as it
@@ -212,7 +222,8 @@ public struct CopySelection {
             var header = "\(item.destination)\u{0}\(String(item.mode, radix: 8))\u{0}"
             switch item.kind {
             case .directory: header += "d"
-            case .regularFile(let size): header += "f\(size)\u{0}\(try files.digest(ofFileAt: item.sourcePath))"
+            case .regularFile(let size):
+                header += "f\(size)\u{0}\(try files.digest(ofFileAt: item.sourcePath, known: item.identity))"
             case .symlink(let target): header += "l\(target)"
             }
             hasher.update(Data((header + "\u{0}").utf8))

@@ -8,16 +8,8 @@ import OCI
 /// nanoseconds) are the same. ctime changes on every write and metadata change and cannot
 /// be set back by a process, so a rewritten file is always hashed again.
 public final class FileDigestCache {
-    struct Identity: Codable, Hashable {
-        var device: UInt64
-        var inode: UInt64
-        var size: Int64
-        var mtime: Int64
-        var ctime: Int64
-    }
-
     struct Record: Codable {
-        var identity: Identity
+        var identity: FileIdentity
         var digest: Digest
     }
 
@@ -40,15 +32,15 @@ public final class FileDigestCache {
     }
 
     /// Returns the SHA-256 of the file at `path`, from the cache when its stat is unchanged.
-    public func digest(ofFileAt path: String) throws -> Digest {
+    /// `known` is the file's identity when the caller has just stat'ed it, which saves an open.
+    public func digest(ofFileAt path: String, known: FileIdentity? = nil) throws -> Digest {
+        if let known, let record = records[path], record.identity == known { return record.digest }
+
         let descriptor = try checkSyscall("open", path: path) { open(path, O_RDONLY | O_CLOEXEC) }
         defer { close(descriptor) }
         var status = stat()
         try checkSyscall("stat", path: path) { fstat(descriptor, &status) }
-        let identity = Identity(
-            device: UInt64(status.st_dev), inode: UInt64(status.st_ino), size: Int64(status.st_size),
-            mtime: Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec),
-            ctime: Int64(status.st_ctim.tv_sec) * 1_000_000_000 + Int64(status.st_ctim.tv_nsec))
+        let identity = FileIdentity(status)
         if let record = records[path], record.identity == identity { return record.digest }
 
         var hasher = SHA256Hasher()

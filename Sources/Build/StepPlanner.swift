@@ -205,6 +205,16 @@ struct StepPlanner {
             }
         }
 
+        switch run.security {
+        case nil, "sandbox":
+            break
+        case "insecure":
+            // buildkit runs such a step privileged only when the build grants the
+            // security.insecure entitlement; crib has no such grant, so it refuses the step.
+            throw BuildError.invalidInstruction(location, "RUN --security=insecure is not supported; remove it or run the step with crib run --privileged")
+        case let other?:
+            throw BuildError.invalidInstruction(location, "invalid RUN --security=\(other): expected sandbox or insecure")
+        }
         let network = run.network ?? planner.options.network
         if let requested = run.network, !["default", "none", "host"].contains(requested) {
             throw BuildError.invalidInstruction(location, "invalid RUN --network=\(requested): expected default, none or host")

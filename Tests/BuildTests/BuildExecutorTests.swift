@@ -74,6 +74,19 @@ final class BuildFixture {
         return try executor.run()
     }
 
+    /// Runs the crib binary on this fixture's root and returns its exit status and stdout.
+    func runCrib(_ arguments: [String]) throws -> (status: Int32, stdout: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.cribBinary)
+        process.arguments = ["--root", root.path] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
     /// The content of `path` in a layer, read back with tar.
     func readFile(_ descriptor: Descriptor, _ path: String) throws -> String {
         let process = Process()
@@ -152,10 +165,18 @@ struct BuildExecutorTests {
         #expect(cold.executedSteps == 3)
         #expect(cold.cachedSteps == 0)
 
-        let warm = try fixture.build(dockerfile)
+        let warm = try fixture.build(dockerfile, tags: ["other"])
         #expect(warm.executedSteps == 0)
         #expect(warm.cachedSteps == 3)
         #expect(warm.image.manifest.layers == cold.image.manifest.layers)
+        // The fully cached build reuses the image, with its id, and adds the new tag to it.
+        #expect(warm.image.digest == cold.image.digest)
+        #expect(Set(warm.image.names) == ["localhost/result:latest", "localhost/other:latest"])
+
+        let relabeled = try fixture.build(dockerfile, options: BuildOptions(labels: ["extra": "1"]))
+        #expect(relabeled.executedSteps == 0)
+        #expect(relabeled.image.digest != cold.image.digest)
+        #expect(relabeled.image.config.config?.labels == ["extra": "1"])
 
         // A change to b.txt invalidates its COPY and the steps after it, not the ones before.
         try fixture.write("b.txt", "changed\n")
@@ -341,5 +362,25 @@ struct BuildExecutorTests {
         #expect(try fixture.readFile(layers[1], "trigger.txt") == "triggered\n")
         #expect(try fixture.readFile(layers[2], "seen.txt") == "triggered\n")
         #expect(child.image.config.config?.onBuild == nil)
+    }
+
+    @Test(arguments: ["oci-archive", "docker-archive", "oci"])
+    func fromTransportReference(transport: String) throws {
+        let fixture = try BuildFixture()
+        try fixture.makeBusyboxImage()
+        let store = try ContentStore(root: fixture.root)
+        let endpoints = TransferEndpoints(store: store) { _ in .init() }
+        let path = fixture.directory + "/base-\(transport)"
+        let reference = try TransportReference(parsing: "\(transport):\(path):busybox:1")
+        _ = try ImageCopier().copy(from: try endpoints.source(.store("busybox")), to: try endpoints.destination(reference))
+
+        // A fresh root has no busybox: the build copies the base in through the transport.
+        // A docker archive with one image needs no name after the path.
+        let otherRoot = RootDirectory(path: fixture.directory + "/other-root")
+        let base = transport == "docker-archive" ? "\(transport):\(path)" : "\(transport):\(path):busybox:1"
+        let result = try fixture.build("FROM \(base)\nRUN echo built > /built.txt\n", root: otherRoot)
+        #expect(result.image.manifest.layers.count == 2)
+        // docker-archive stores layers uncompressed, so the layer content (diffID) is compared.
+        #expect(result.image.config.rootfs.diffIDs[0] == (try store.image("busybox")).config.rootfs.diffIDs[0])
     }
 }

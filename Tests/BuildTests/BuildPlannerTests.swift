@@ -250,6 +250,8 @@ struct BuildPlannerTests {
         ("FROM busybox\nWORKDIR ${A:?must be set}\n", "Dockerfile:2: failed to expand \"${A:?must be set}\": A: must be set"),
         ("FROM busybox\nADD --checksum=sha256:00 local.tar /x\n", "Dockerfile:2: ADD --checksum requires http or https sources"),
         ("FROM busybox\nRUN --network=bridge true\n", "Dockerfile:2: invalid RUN --network=bridge"),
+        ("FROM busybox\nRUN --security=insecure true\n", "Dockerfile:2: RUN --security=insecure is not supported"),
+        ("FROM busybox\nRUN --security=loose true\n", "Dockerfile:2: invalid RUN --security=loose"),
         ("FROM busybox\nUSER $NOBODY\n", "Dockerfile:2: USER expands to an empty value"),
     ])
     func rejectsWithLocation(text: String, message: String) {

@@ -23,13 +23,15 @@ private final class ContextFixture {
     deinit { try? FileManager.default.removeItem(atPath: root) }
 
     func select(
-        _ sources: [String], _ destination: String, directory: Bool? = nil, ignore: String = "", excludes: [String] = []
+        _ sources: [String], _ destination: String, directory: Bool? = nil, ignore: String = "", excludes: [String] = [],
+        parents: Bool = false
     ) throws -> [String] {
         let selection = try CopySelection(
             root: root, ignore: try DockerIgnore(parsing: ignore), excludes: excludes,
             location: SourceLocation(file: "Dockerfile", line: 3), keyword: "COPY")
         let items = try selection.items(
-            sources: sources, destination: destination, destinationIsDirectory: directory ?? destination.hasSuffix("/"))
+            sources: sources, destination: destination, destinationIsDirectory: directory ?? destination.hasSuffix("/"),
+            keepingParents: parents)
         return items.map { item in
             switch item.kind {
             case .directory: return item.destination + "/"
@@ -68,6 +70,12 @@ struct CopySelectionTests {
         #expect(try context.select(["*.txt"], "/d") == ["/d"])
         #expect(try context.select(["dir/*"], "/d/") == ["/d/inner-link -> ../a.txt", "/d/skip.tmp", "/d/y.txt", "/d/x.txt"])
         #expect(try context.select(["?.*", "dir/x.txt"], "/d/") == ["/d/a.txt", "/d/b.log", "/d/x.txt"])
+    }
+
+    @Test func parentsKeepSourcePaths() throws {
+        let context = try ContextFixture()
+        #expect(try context.select(["dir/sub/y.txt", "a.txt"], "/d/", parents: true) == ["/d/dir/sub/y.txt", "/d/a.txt"])
+        #expect(try context.select(["dir/s*"], "/d/", parents: true) == ["/d/dir/skip.tmp", "/d/dir/sub/y.txt"])
     }
 
     @Test func namedSymlinkIsFollowed() throws {

@@ -6,8 +6,9 @@ import Testing
 @testable import Build
 
 /// Builds a Java program in two stages: a JDK stage compiles it, a JRE stage copies the class
-/// files with `COPY --from` and runs them. The JDK and JRE images are made with jlink from the
-/// host's OpenJDK 17 on top of busybox and the host's glibc, so nothing is downloaded.
+/// files with `COPY --from` and runs them, and `crib run` runs the image. The JDK and JRE
+/// images are made with jlink from the host's OpenJDK 17 on top of busybox and the host's
+/// glibc, so nothing is downloaded.
 struct JavaBuildTests {
     static let hostJDK = "/usr/lib/jvm/java-17-openjdk-amd64"
     static let libraries = [
@@ -86,5 +87,9 @@ struct JavaBuildTests {
         #expect(try fixture.readFile(layers[2], "app/output.txt") == "Hello from 17\n")
         #expect(result.image.config.config?.cmd == ["java", "-cp", "/app", "hello.Hello"])
         #expect(result.image.config.config?.env == ["PATH=/opt/java/bin:/bin", "JAVA_HOME=/opt/java"])
+
+        let run = try fixture.runCrib(["run", "--rm", "hello-java"])
+        #expect(run.status == 0)
+        #expect(run.stdout == "Hello from 17\n")
     }
 }

@@ -17,7 +17,7 @@ struct BuildCommand: Command {
         .value("timestamp", "SECONDS", help: "set every created time and file time to SECONDS since the epoch (default: SOURCE_DATE_EPOCH)"),
         .value("compression", "FORMAT", help: "layer compression: gzip (default), zstd or none"),
         .flag("dry-run", help: "parse and plan the build, print the plan, and run nothing"),
-    ]
+    ] + RegistryOptions.specs
 
     let context: String
     let file: String?
@@ -27,6 +27,7 @@ struct BuildCommand: Command {
     let timestamp: Int64?
     let compression: String
     let dryRun: Bool
+    let registry: RegistryOptions
     let global: GlobalOptions
 
     init(arguments: ParsedArguments, global: GlobalOptions) throws {
@@ -36,6 +37,7 @@ struct BuildCommand: Command {
         tags = arguments.values("tag")
         noCache = arguments.flag("no-cache")
         dryRun = arguments.flag("dry-run")
+        registry = try RegistryOptions(arguments: arguments, command: Self.name)
         self.global = global
 
         var buildArgs = [String: String]()
@@ -86,8 +88,10 @@ struct BuildCommand: Command {
     }
 
     private func build(_ buildContext: BuildContext) throws -> Int32 {
+        let registry = self.registry
         let options = BuildExecutor.Options(
-            tags: tags, noCache: noCache, timestamp: timestamp, compression: LayerCompression(rawValue: compression) ?? .gzip)
+            tags: tags, noCache: noCache, timestamp: timestamp, compression: LayerCompression(rawValue: compression) ?? .gzip,
+            registryConfiguration: { host in try registry.configuration(for: host) })
         let quiet = global.quiet
         // STEP lines go to stderr like every progress line; stdout gets only the image id.
         let executor = try BuildExecutor(
