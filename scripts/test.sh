@@ -4,6 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
+# The checkpoint tests restore programs with criu 4.2 from sid in a trixie root file system;
+# made once and cached (CRIB_TEST_CACHE, default /var/cache/crib-tests).
+bash scripts/criu-test-base.sh
 swift build
 
 # Integration tests run the built binary through CRIB_BINARY. The rootless tests run it as
