@@ -99,8 +99,10 @@ t0=$(now)
     while read -r fd target; do
       case "$target" in pipe:*) flags+=(--inherit-fd "fd[$fd]:$target") ;; esac
     done < /output/checkpoint/trigger.stdio
-    exec criu restore --images-dir /output/checkpoint/trigger --work-dir /tmp --log-file restore.log \
-      --unprivileged --shell-job --tcp-close "${flags[@]}" > >(exec cat) 2> >(exec cat >&2)' 2>&1 \
+    # Pipes owned by user 1001, read by this shell'"'"'s children (criu waits for all of its own).
+    exec {out}> >(exec cat) {err}> >(exec cat >&2)
+    criu restore --images-dir /output/checkpoint/trigger --work-dir /tmp --log-file restore.log \
+      --unprivileged --shell-job --tcp-close "${flags[@]}" >&"$out" 2>&"$err" {out}>&- {err}>&-' 2>&1 \
     | cat > tomcat-restore.log ) &
 restored=$(first_response tomcat-restore "$url" "$t0")
 echo "tomcat restore to first response: $restored s (cold start $cold s, $(echo "scale=1; 100 * $restored / $cold" | bc) %)"

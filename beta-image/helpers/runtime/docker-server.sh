@@ -68,12 +68,16 @@ restore() {
   # server is in a process group of its own, so tini -g does not reach it.
   # criu reopens an inherited pipe through /proc/self/fd/N. A pipe that the
   # runtime created as root (mode 0600) cannot be reopened by this user, but
-  # pipes this shell creates are this user's own.
-  local server_pid criu_pid signal
+  # pipes this shell creates are this user's own. Their readers must be this
+  # shell's children: criu waits for all of its children before it exits,
+  # and readers waiting on criu's own pipe ends would never end.
+  local server_pid criu_pid signal server_out server_err
   [ -s "$CHECKPOINT_PID_FILE" ] || fail "$CHECKPOINT_PID_FILE is missing; $images was not written by this entrypoint"
   server_pid=$(cat "$CHECKPOINT_PID_FILE")
-  criu "${flags[@]}" > >(exec cat) 2> >(exec cat >&2) &
+  exec {server_out}> >(exec cat) {server_err}> >(exec cat >&2)
+  criu "${flags[@]}" >&"$server_out" 2>&"$server_err" {server_out}>&- {server_err}>&- &
   criu_pid=$!
+  exec {server_out}>&- {server_err}>&-
 
   for signal in TERM INT HUP QUIT USR2; do
     # shellcheck disable=SC2064 # the signal name is fixed when the trap is set
