@@ -3,7 +3,7 @@
 #  1. $CHECKPOINT_DIR/image contains a CRIU dump: restore the server from it.
 #  2. WLP_CHECKPOINT names a phase: start the server (the command given), let it
 #     reach that phase, dump it with criu, and exit 0. The container's file
-#     system then holds the dump; committing it makes the checkpoint image.
+#     system then contains the dump; committing it makes the checkpoint image.
 #  3. Otherwise: exec the command, with no_new_privs set.
 #
 # Phases: features, deployment (or beforeAppStart), applications (or afterAppStart).
@@ -125,7 +125,7 @@ checkpoint() {
   # A restore needs every PID of the dump to be free. Where the kernel lets
   # us (CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN over the PID namespace), start
   # the server high above the PIDs the restore's own processes take. The file
-  # is mode 0666, so only the write itself tells.
+  # is mode 0666 and the kernel checks the capability on write, so try it.
   local floor=${CHECKPOINT_PID_FLOOR:-1000}
   if [ "$(cat /proc/sys/kernel/ns_last_pid)" -lt "$floor" ]; then
     { echo "$floor" > /proc/sys/kernel/ns_last_pid; } 2>/dev/null || true
