@@ -34,7 +34,20 @@ if [ "$(id -u)" -ne 0 ]; then
   criu_mode=(--unprivileged)
 fi
 
+# The kernel refuses to exec a file whose file capabilities exceed the
+# bounding set, so check it first and name the fix.
+require_criu_capabilities() {
+  local bounding
+  bounding=$(awk '/^CapBnd:/ {print $2}' /proc/self/status)
+  # CAP_NET_ADMIN is bit 12, CAP_SYS_PTRACE bit 19, CAP_CHECKPOINT_RESTORE bit 40.
+  local needed=$(( (1 << 12) | (1 << 19) | (1 << 40) ))
+  if (( (16#$bounding & needed) != needed )); then
+    fail "criu needs CHECKPOINT_RESTORE, NET_ADMIN and SYS_PTRACE in the container's capability bounding set (CapBnd $bounding); run with --cap-add=CHECKPOINT_RESTORE --cap-add=NET_ADMIN --cap-add=SYS_PTRACE"
+  fi
+}
+
 restore() {
+  require_criu_capabilities
   local work
   work=$(mktemp -d "${TMPDIR:-/tmp}/criu-restore.XXXXXX")
   local flags=(
@@ -116,6 +129,7 @@ checkpoint() {
   local phase=$1
   shift
   [ $# -gt 0 ] || fail "WLP_CHECKPOINT is set but no server command was given"
+  require_criu_capabilities
   mkdir -p "$images" || fail "cannot create $images"
   [ -w "$images" ] || fail "$images is not writable by user $(id -u)"
 
