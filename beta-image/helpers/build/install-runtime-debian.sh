@@ -31,6 +31,8 @@ Pin-Priority: 100
 PIN
 apt-get -o Acquire::Check-Valid-Until=false update
 apt-get install -y --no-install-recommends -t sid criu
+# Before setcap: once criu has file capabilities, a build step whose bounding
+# set lacks them (buildah's default, for one) may no longer exec it.
 criu --version
 
 # A non-root user can run criu only when the binary carries the capabilities
@@ -38,10 +40,8 @@ criu --version
 # /proc/PID/map_files, CAP_SYS_PTRACE to seize the tasks, CAP_NET_ADMIN to
 # restore socket options. The container must not set no_new_privs and its
 # bounding set must hold these three, or the kernel ignores the file caps.
-# From here on criu cannot run in this build step: a build container's bounding set lacks
-# CAP_CHECKPOINT_RESTORE, and the kernel refuses to exec a binary whose file capabilities
-# it cannot grant in full (EPERM), so the version check above comes first.
 setcap cap_checkpoint_restore,cap_net_admin,cap_sys_ptrace=eip /usr/sbin/criu
+getcap /usr/sbin/criu
 
 # Lists and caches only served this install; the sources stay so that images
 # built on top can apt-get update again.
