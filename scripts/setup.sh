@@ -14,6 +14,8 @@ packages=(
   # tools the tests read crib's output back with, and run against
   skopeo umoci podman busybox-static docker-registry apache2-utils libcap2-bin uidmap
   debootstrap pigz zstd curl jq iproute2 attr python3 e2fsprogs time
+  # the checkpoint tests compile their static test programs
+  gcc libc6-dev
   # the JDK whose jlink makes the JDK and JRE images of the Java build test
   openjdk-17-jdk-headless
   # the peers bench/build.sh compares crib build with

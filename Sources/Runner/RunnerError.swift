@@ -17,6 +17,9 @@ public enum RunnerError: Error, CustomStringConvertible, Sendable {
     case nameInUse(String)
     case removeFailed(path: String, reason: String)
     case rootlessUnsupported(feature: String, reason: String)
+    case invalidCheckpoint(image: String, reason: String)
+    case cannotRestore(image: String, reason: String)
+    case checkpointFailed(image: String, reason: String)
     case io(SystemError)
 
     public var description: String {
@@ -44,6 +47,12 @@ public enum RunnerError: Error, CustomStringConvertible, Sendable {
             return "failed to remove \(path): \(reason)"
         case .rootlessUnsupported(let feature, let reason):
             return "\(feature) cannot work without root: \(reason)"
+        case .invalidCheckpoint(let image, let reason):
+            return "failed to read the checkpoint of \(image): \(reason)"
+        case .cannotRestore(let image, let reason):
+            return "failed to restore \(image): \(reason)"
+        case .checkpointFailed(let image, let reason):
+            return "failed to checkpoint \(image): \(reason)"
         case .io(let error):
             return error.description
         }

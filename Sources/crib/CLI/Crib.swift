@@ -11,6 +11,7 @@ enum Crib {
     static let commands: [any Command.Type] = [
         BuildCommand.self,
         RunCommand.self,
+        CheckpointCommand.self,
         PsCommand.self,
         RmCommand.self,
         ImagesCommand.self,

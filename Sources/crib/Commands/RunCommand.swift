@@ -98,9 +98,12 @@ struct RunCommand: Command {
         }
 
         let prepared = try prepareRootfs(directory: directory)
-        let spec = try options.makeSpec(
+        var spec = try options.makeSpec(
             image: prepared.config, rootfs: prepared.rootfs, userLayers: prepared.userLayers,
             stateDirectory: directory, defaultHostname: String(record.id.prefix(12)))
+        if let checkpoint = prepared.checkpoint {
+            try prepareRestore(&spec, checkpoint: checkpoint, layers: prepared.userLayers)
+        }
         record.command = spec.arguments
         record.ports = spec.ports.map(\.description)
 
@@ -133,6 +136,21 @@ struct RunCommand: Command {
         var rootfs: ContainerSpec.Rootfs
         var config: ContainerConfig?
         var userLayers: [String]
+        var checkpoint: CheckpointRecord?
+    }
+
+    /// A checkpoint image restores instead of starting: CRIU gets what it needs, and the user
+    /// is told what crib granted beyond the options given.
+    private func prepareRestore(_ spec: inout ContainerSpec, checkpoint: CheckpointRecord, layers: [String]) throws {
+        let image = image ?? ""
+        if checkpoint.method == .trigger && !options.command.isEmpty {
+            throw UsageError("\(image) is a checkpoint that crib restores itself; give no command after it", command: Self.name)
+        }
+        let granted = try RestorePreparation.prepare(
+            &spec, record: checkpoint, image: image, layers: layers, host: try HostProfile.current())
+        if !granted.isEmpty {
+            global.log.log(.info, "restoring checkpoint \(image): granted \(granted.joined(separator: ", "))")
+        }
     }
 
     private func prepareRootfs(directory: String) throws -> PreparedRootfs {
@@ -157,6 +175,7 @@ struct RunCommand: Command {
         }
         return PreparedRootfs(
             rootfs: .overlay(lower: lower, upper: upper, work: work, mountPoint: mountPoint),
-            config: stored.config.config, userLayers: [upper] + lower)
+            config: stored.config.config, userLayers: [upper] + lower,
+            checkpoint: try CheckpointRecord(annotations: stored.manifest.annotations, image: image))
     }
 }
