@@ -222,6 +222,8 @@ public final class BuildExecutor {
             progress("\(prefix)STEP \(index + 2)/\(total): \(step.instruction.text)")
             switch step.action {
             case .configure, .workdir:
+                // NOTE: WORKDIR's directory is created by the next RUN or COPY that needs it; a
+                // stage that ends without one has the directory only if the base already had it.
                 state.history.append(History(created: created, createdBy: HistoryText.configuration(step.summary), emptyLayer: true))
                 state.key = BuildCache.key(parent: state.key, summary: step.summary, content: nil)
             case .copy(let copy):
