@@ -46,6 +46,8 @@ tree=$mnt/rootfs
 bytes=$(du -sb --apparent-size "$tree" | cut -f1)
 mib=$(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1048576 }')
 echo "# tree: $tree, $mib MiB apparent size, $(find "$tree" | wc -l) entries, $(nproc) cores"
+# Other work on the machine changes every figure; the load average puts them in context.
+echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # Warm the page cache so that every tool reads the tree from memory.
 tar -cf - -C "$tree" . | cat >/dev/null
@@ -111,6 +113,7 @@ measure "umoci unpack" umoci_unpack
 tar_unpack() { rm -rf "$mnt/out" && mkdir "$mnt/out"; timed tar -xzf "$mnt/crib-layer.tar.gz" -C "$mnt/out"; }
 measure "tar -xzf (crib's layer)" tar_unpack
 
+echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "## ratios (peer time / crib time; >1 means crib is faster)"
 get() { for r in "${results[@]}"; do [ "${r%%$'\t'*}" = "$1" ] && { echo "$r" | cut -f2; return; }; done; }
 ratio() { awk -v a="$(get "$2")" -v b="$(get "$1")" 'BEGIN { printf "%.2f", a / b }'; }

@@ -12,7 +12,7 @@ packages=(
   # C libraries crib links against
   libarchive-dev libssl-dev zlib1g-dev libzstd-dev libseccomp-dev libdeflate-dev libcap-dev
   # tools the tests read crib's output back with, and run against
-  skopeo umoci busybox-static docker-registry apache2-utils libcap2-bin uidmap
+  skopeo umoci podman busybox-static docker-registry apache2-utils libcap2-bin uidmap
   debootstrap pigz zstd curl jq iproute2 attr python3 e2fsprogs time
   # the JDK whose jlink makes the JDK and JRE images of the Java build test
   openjdk-17-jdk-headless

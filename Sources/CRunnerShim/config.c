@@ -78,6 +78,7 @@ int crib_read_config(int fd, struct crib_config *config) {
         case CRIB_CONFIG_NAMESPACES: config->namespaces = number; break;
         case CRIB_CONFIG_USERNS: config->userns = number != 0; break;
         case CRIB_CONFIG_ROOTFS: config->rootfs = payload; break;
+        case CRIB_CONFIG_REAP_ALL: config->reap_all = number != 0; break;
         case CRIB_CONFIG_REMOVE: config->remove_path = payload; break;
         case CRIB_CONFIG_HOSTNAME: config->hostname = payload; break;
         case CRIB_CONFIG_CWD: config->cwd = payload; break;

@@ -77,18 +77,23 @@ void crib_run_init(const struct crib_config *config) {
     close(crib_error_fd);
     crib_error_fd = -1;
 
+    int last_status = 0;
     for (;;) {
         siginfo_t info;
         int number = sigwaitinfo(&all, &info);
         if (number < 0) continue;
         if (number != SIGCHLD) {
-            kill(app, number);
+            /* kill(-1) from a namespace's init reaches every process in it but init. */
+            kill(config->reap_all ? -1 : app, number);
             continue;
         }
         int status;
         pid_t reaped;
         while ((reaped = waitpid(-1, &status, WNOHANG)) > 0) {
-            if (reaped == app) _exit(exit_status(status));
+            if (!config->reap_all && reaped == app) _exit(exit_status(status));
+            last_status = status;
         }
+        /* ECHILD: every process of the container has ended; the last one's status is the container's. */
+        if (config->reap_all && reaped < 0 && errno == ECHILD) _exit(exit_status(last_status));
     }
 }

@@ -43,6 +43,7 @@ struct crib_config {
     size_t seccomp_length;
     uint32_t pid_offset;
     const char *remove_path;
+    int reap_all;
     pid_t join_pid;
     int join_userns;
 };
@@ -77,6 +78,7 @@ void crib_setup_rootfs(const struct crib_config *config);
 
 /* paths.c */
 int crib_resolve_target(int root_fd, const char *path, int create_as_file);
+int crib_open_no_symlinks(int root_fd, const char *path, int flags);
 
 /* protect.c */
 void crib_finish_mounts(const struct crib_config *config);

@@ -51,7 +51,12 @@ static int resolve_or_fail(int root_fd, const char *target, int as_file) {
 }
 
 static void mount_filesystem(int root_fd, const struct crib_mount *m) {
-    int target = resolve_or_fail(root_fd, m->target, 0);
+    int created = resolve_or_fail(root_fd, m->target, 0);
+    close(created);
+    /* /proc, /sys and /dev are masked and protected by path after pivot_root, so an image that
+       makes one of them a symlink could move the real file system out from under those steps. */
+    int target = crib_open_no_symlinks(root_fd, m->target, O_PATH);
+    if (target < 0) crib_fail("mount", errno, "open mount target %s without following symlinks", m->target);
     char path[64];
     fd_path(target, path, sizeof(path));
     if (mount(m->source, path, m->fstype, m->flags, m->data) < 0)

@@ -64,9 +64,9 @@ public enum LayerDiff {
             }
             pendingDirectories.removeAll()
             try writer.addFile(relative: relative, absolute: absolute, status: status)
-            // A directory with a new inode replaced the old one: nothing of the old one shows through.
-            if isDirectory, let before, before.inode != state.inode || before.mode & typeMask != directoryType {
-                if before.mode & typeMask == directoryType { try writer.addOpaqueWhiteout(directory: relative) }
+            // A directory with a new inode replaced the old one, so nothing of the old one may show through.
+            if isDirectory, let before, before.mode & typeMask == directoryType, before.inode != state.inode {
+                try writer.addOpaqueWhiteout(directory: relative)
             }
             return true
         }

@@ -5,7 +5,7 @@ import OCI
 /// level and the engine, never on thread timing or the number of cores.
 ///
 /// The input is cut into blocks of `blockSize` bytes at fixed offsets. Each full block is
-/// compressed on a Dispatch worker as soon as it is filled, and the results are written in
+/// compressed on a worker thread as soon as it is filled, and the results are written in
 /// input order. At most `2 × threads + 2` blocks are in flight, so memory stays bounded.
 final class ParallelGzipSink: CompressingSink {
     /// The library and stream layout used for each block.
@@ -44,6 +44,7 @@ final class ParallelGzipSink: CompressingSink {
     private let level: Int32
     private let engine: Engine
     private let maximumInFlight: Int
+    private let workers: WorkerPool
     private var filling = Job()
     private var inFlight = [Job]()
     /// The last 32 KiB of input before the block being filled.
@@ -58,7 +59,10 @@ final class ParallelGzipSink: CompressingSink {
         self.level = Int32(level)
         self.engine = engine
         maximumInFlight = 2 * max(1, threads) + 2
+        workers = WorkerPool(threads: threads, name: "crib-gzip")
     }
+
+    deinit { workers.close() }
 
     func write(_ buffer: UnsafeRawBufferPointer) throws {
         var offset = 0
@@ -100,7 +104,7 @@ final class ParallelGzipSink: CompressingSink {
 
         let level = level
         let engine = engine
-        DispatchQueue.global().async {
+        workers.submit {
             let input = UnsafeRawBufferPointer(rebasing: job.input[..<job.length])
             do {
                 switch engine {

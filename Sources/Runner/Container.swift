@@ -6,7 +6,7 @@ import OCI
 /// reports how the command ended.
 ///
 /// crib starts itself (`executable`, /proc/self/exe by default) with the shim's descriptors
-/// named in an environment variable; the C constructor in CRunnerShim takes over that process
+/// named in an environment variable. The C constructor in CRunnerShim takes over that process
 /// before the Swift runtime starts, so nothing multi-threaded runs between fork and exec.
 public final class Container: @unchecked Sendable {
     public let spec: ContainerSpec
@@ -167,6 +167,7 @@ public final class Container: @unchecked Sendable {
         for mount in mounts { config.append(.mount, mount: mount) }
         config.append(.hostname, string: spec.hostname)
         config.append(.pidOffset, number: spec.pidOffset)
+        config.append(.reapAll, number: spec.waitsForAllProcesses ? 1 : 0)
     }
 
     private func appendProcess(to config: inout ShimConfig) throws {
@@ -217,9 +218,7 @@ public final class Container: @unchecked Sendable {
         let resolv = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
         for (name, text) in [("hosts", hosts), ("hostname", spec.hostname + "\n"), ("resolv.conf", resolv)] {
             let path = directory + "/" + name
-            guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
-                throw RunnerError.io(SystemError("create", path: path))
-            }
+            try FileWriting.write(Data(text.utf8), to: path)
         }
     }
 
@@ -320,9 +319,13 @@ public final class Container: @unchecked Sendable {
     ///
     /// The command's PID is in the container's PID namespace, above the offset, and its
     /// parent is outside it, as with `runc exec`.
-    public func exec(_ arguments: [String], environment: [String]? = nil, workingDirectory: String? = nil) throws
-        -> Container
-    {
+    ///
+    /// - Parameter configure: changes to the process's copy of the spec, such as more
+    ///   capabilities or no seccomp filter for CRIU; its mounts and namespaces are ignored.
+    public func exec(
+        _ arguments: [String], environment: [String]? = nil, workingDirectory: String? = nil,
+        configure: (inout ContainerSpec) -> Void = { _ in }
+    ) throws -> Container {
         guard initPID > 0 else {
             throw RunnerError.setupFailed(stage: "join", message: "the container has not been started")
         }
@@ -331,6 +334,7 @@ public final class Container: @unchecked Sendable {
         processSpec.ports = []
         if let environment { processSpec.environment = environment }
         if let workingDirectory { processSpec.workingDirectory = workingDirectory }
+        configure(&processSpec)
         let process = Container(spec: processSpec, executable: executable, log: log)
         process.joinPID = initPID
         try process.start()

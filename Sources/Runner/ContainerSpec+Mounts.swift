@@ -11,7 +11,7 @@ extension ContainerSpec {
     static let readOnlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
     static let devices = ["null", "zero", "full", "random", "urandom", "tty"]
 
-    /// The shim's mount list, in the order it runs: file systems and devices, the files crib
+    /// Returns the shim's mount list, in the order it runs: file systems and devices, the files crib
     /// writes for /etc, the user's binds, and after pivot_root the masked and read-only paths.
     ///
     /// - Parameters:
@@ -33,6 +33,8 @@ extension ContainerSpec {
             ShimMount(kind: .filesystem, source: "mqueue", target: "/dev/mqueue", fstype: "mqueue", flags: hidden),
         ]
 
+        // NOTE: no cgroup namespace and nothing at /sys/fs/cgroup, so a container has no
+        // resource limits and no cgroup of its own.
         // sysfs shows the network devices of the mounting namespace, and the kernel refuses it
         // to a user namespace that does not own the network namespace: rootless with the
         // host's network gets the host's /sys bound instead.
@@ -46,6 +48,8 @@ extension ContainerSpec {
                     flags: privileged ? hidden : hidden.union(.readOnly)))
         }
 
+        // NOTE: --privileged grants capabilities but not the host's other devices, so /dev has
+        // the same nodes as for any container.
         for device in Self.devices {
             mounts.append(ShimMount(kind: .device, source: "/dev/" + device, target: "/dev/" + device))
         }

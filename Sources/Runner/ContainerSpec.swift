@@ -2,7 +2,7 @@ import Foundation
 
 /// Everything the runtime needs to set up and start one container.
 public struct ContainerSpec: Sendable {
-    /// Where the container's root file system comes from.
+    /// The source of the container's root file system.
     public enum Rootfs: Sendable {
         /// A prepared directory used as it is; what the container writes lands in it.
         case directory(String)
@@ -68,6 +68,10 @@ public struct ContainerSpec: Sendable {
     public var ports: [PortMapping] = []
     /// A directory of the container's own, for /etc/hosts, /etc/hostname and /etc/resolv.conf.
     public var stateDirectory: String
+    /// Makes init forward signals to every process in the container and end when the last
+    /// one has, with its status, instead of with the command. A restore needs this: the
+    /// restored tree outlives the `criu restore` that started it.
+    public var waitsForAllProcesses = false
     /// Descriptors to use as the command's stdin, stdout and stderr instead of crib's own.
     public var standardInput: Int32?
     public var standardOutput: Int32?

@@ -34,9 +34,8 @@ public struct ContainerStore: Sendable {
         let data = try encoder.encode(record)
         let path = directory(record.id) + "/container.json"
         let temporary = path + ".tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-            throw RunnerError.io(SystemError("create", path: temporary))
-        }
+        // Written beside the record and renamed over it, so a reader never sees half a file.
+        try FileWriting.write(data, to: temporary)
         try checkSyscall("rename", path: path) { rename(temporary, path) }
     }
 

@@ -24,6 +24,7 @@ struct ShimConfig {
         case rootfsFilesystem = 15
         case join = 16
         case remove = 17
+        case reapAll = 18
     }
 
     mutating func append(_ tag: Tag, _ payload: Data) {

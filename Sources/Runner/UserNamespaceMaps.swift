@@ -6,8 +6,8 @@ import OCI
 ///
 /// The invoking user is always root in the container. With a range in /etc/subuid and
 /// /etc/subgid and newuidmap/newgidmap installed, ids 1 and up map to that range, so the
-/// image's other users exist; otherwise only root does and setgroups is denied, as the
-/// kernel requires for a map written without privilege.
+/// image's other users exist. Otherwise only root does, and setgroups is denied because the
+/// kernel requires that for a map written without privilege.
 struct UserNamespaceMaps {
     struct Range: Equatable {
         var containerID: UInt32
@@ -40,7 +40,7 @@ struct UserNamespaceMaps {
         return maps
     }
 
-    /// The first `user:start:count` line for the user's name or uid.
+    /// Returns the range of the first `user:start:count` line for the user's name or uid.
     static func subordinateRange(file: String, user: String, id: UInt32) -> (start: UInt32, count: UInt32)? {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") {

@@ -52,6 +52,24 @@ struct ArchiveTests {
         #expect(layers == image.config.rootfs.diffIDs.map(\.description))
     }
 
+    @Test func dockerArchiveLoadsIntoPodman() throws {
+        let fixture = try TransferFixture()
+        defer { fixture.cleanup() }
+        let image = try fixture.makeImage("podman-check:1", layers: [(["p": "podman\n"], gzip: true)])
+        let archive = fixture.directory + "/for-podman.tar"
+        #expect(try fixture.crib(["save", "-o", archive, "podman-check:1"]).status == 0)
+
+        // podman with its own storage under the test directory, vfs so that nothing is mounted.
+        let podman = [
+            "--root", fixture.directory + "/podman-root", "--runroot", fixture.directory + "/podman-run", "--storage-driver", "vfs",
+        ]
+        let loaded = try runTool("/usr/bin/podman", podman + ["load", "-i", archive])
+        #expect(loaded.status == 0, "\(loaded.stderr)")
+        #expect(loaded.stdout.contains("localhost/podman-check:1"), "\(loaded.stdout)")
+        let listed = try runTool("/usr/bin/podman", podman + ["images", "--no-trunc", "--format", "{{.ID}}"])
+        #expect(listed.stdout.contains(image.id.encoded), "\(listed.stdout)")
+    }
+
     @Test func ociArchiveReadBySkopeo() throws {
         let fixture = try TransferFixture()
         defer { fixture.cleanup() }

@@ -199,3 +199,20 @@ struct UnprivilegedUnpackTests {
         #expect(listing.contains("drwxr-xr-x 42/43"), "\(listing)")
     }
 }
+
+@Suite("import memory")
+struct ImportMemoryTests {
+    @Test("gzip import memory stays bounded")
+    func gzipImportMemoryBounded() throws {
+        let work = try makeWorkDirectory()
+        defer { _ = try? sh("rm -rf \(work)") }
+        // 160 MiB that does not compress: a writer that kept its blocks would pass 300 MB.
+        try sh("mkdir -p \(work)/tree && head -c 167772160 /dev/urandom > \(work)/tree/random && seq 1 3000000 > \(work)/tree/numbers")
+        for compression in ["gzip", "zstd"] {
+            let report = try sh(
+                "/usr/bin/time -f %M \(cribBinaryPath) --root \(work)/root import --compression \(compression) \(work)/tree -t memory 2>&1 >/dev/null | tail -1")
+            let kilobytes = try #require(Int(report.trimmingCharacters(in: .whitespacesAndNewlines)), "\(report)")
+            #expect(kilobytes < 64 * 1024, "\(compression) import peaked at \(kilobytes) KiB")
+        }
+    }
+}

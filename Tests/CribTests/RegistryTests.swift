@@ -205,6 +205,117 @@ struct RegistryTests {
     }
 }
 
+extension RegistryTests {
+    @Test func transfersSurviveServerErrorsAndDrops() throws {
+        let fixture = try TransferFixture()
+        defer { fixture.cleanup() }
+        let registry = try RegistryFixture()
+        defer { registry.stop() }
+
+        // 40 MiB uncompressed, above the 32 MiB limit for one PUT, so it goes up in PATCH chunks.
+        let image = try fixture.makeImage(
+            "big:1", layers: [(["big.bin": String(repeating: "0123456789abcdef", count: 40 << 16)], gzip: false)])
+        let layer = image.manifest.layers[0].digest
+        let faults = FaultPlan()
+        let proxy = try TestHTTPServer(upstreamPort: registry.port) { request in faults.action(for: request, layer: layer) }
+        defer { proxy.stop() }
+        let host = "127.0.0.1:\(proxy.port)"
+
+        let pushed = try fixture.crib(["push", "--tls-verify=false", "big:1", "\(host)/big:1"])
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        #expect(pushed.stderr.contains("retrying upload blob"), "\(pushed.stderr)")
+        #expect(proxy.seen.filter { $0.method == "PATCH" }.count == 2)
+        #expect(try skopeoInspect("docker://\(host)/big:1")["Digest"] as? String == image.digest.description)
+
+        let otherRoot = fixture.directory + "/pulled"
+        let pulled = try fixture.crib(["pull", "--tls-verify=false", "\(host)/big:1"], root: otherRoot)
+        #expect(pulled.status == 0, "\(pulled.stderr)")
+        #expect(pulled.stderr.contains("retrying pull manifest"), "\(pulled.stderr)")
+        #expect(pulled.stderr.contains("resuming blob \(layer)"), "\(pulled.stderr)")
+        let ranged = proxy.seen.filter { $0.method == "GET" && $0.path.hasSuffix(layer.description) && $0.header("Range") != nil }
+        #expect(ranged.count == 1)
+        #expect(try fixture.store(root: otherRoot).image("\(host)/big:1").digest == image.digest)
+        #expect(fixture.temporaryFiles(root: otherRoot).isEmpty)
+    }
+}
+
+extension RegistryTests {
+    @Test func indexResolvesToRequestedPlatform() throws {
+        let fixture = try TransferFixture()
+        defer { fixture.cleanup() }
+        let registry = try RegistryFixture()
+        defer { registry.stop() }
+
+        // Two single-platform images pushed by digest, then an index naming both.
+        let amd64 = try fixture.makeImage("multi:amd64", layers: [(["arch": "amd64\n"], gzip: true)])
+        var armConfig = amd64.config
+        armConfig.architecture = "arm64"
+        let arm64 = try fixture.store().commitImage(config: armConfig, layers: amd64.manifest.layers, names: ["multi:arm64"])
+        for tag in ["amd64", "arm64"] {
+            let pushed = try fixture.crib(["push", "--tls-verify=false", "multi:\(tag)", "\(registry.host)/multi:\(tag)"])
+            #expect(pushed.status == 0, "\(pushed.stderr)")
+        }
+        var amd64Entry = amd64.manifestDescriptor
+        amd64Entry.annotations = nil
+        amd64Entry.platform = Platform(architecture: "amd64", os: "linux")
+        var arm64Entry = arm64.manifestDescriptor
+        arm64Entry.annotations = nil
+        arm64Entry.platform = Platform(architecture: "arm64", os: "linux", variant: "v8")
+        let index = try CanonicalJSON.encode(Index(manifests: [arm64Entry, amd64Entry]))
+        let client = RegistryClient(registry: registry.host, configuration: .init(tlsVerify: false))
+        try client.putManifest(repository: "multi", reference: "both", data: index, mediaType: MediaType.ociIndex.rawValue)
+
+        let defaultRoot = fixture.directory + "/default"
+        let pulled = try fixture.crib(["pull", "--tls-verify=false", "\(registry.host)/multi:both"], root: defaultRoot)
+        #expect(pulled.status == 0, "\(pulled.stderr)")
+        #expect(try fixture.store(root: defaultRoot).image("\(registry.host)/multi:both").digest == amd64.digest)
+
+        let armRoot = fixture.directory + "/arm"
+        let arm = try fixture.crib(["pull", "--tls-verify=false", "--platform", "linux/arm64", "\(registry.host)/multi:both"], root: armRoot)
+        #expect(arm.status == 0, "\(arm.stderr)")
+        #expect(try fixture.store(root: armRoot).image("\(registry.host)/multi:both").digest == arm64.digest)
+
+        let missing = try fixture.crib(["pull", "--tls-verify=false", "--platform", "linux/s390x", "\(registry.host)/multi:both"])
+        #expect(missing.status == 125)
+        #expect(missing.stderr.contains("linux/s390x"), "\(missing.stderr)")
+        #expect(missing.stderr.contains("linux/arm64/v8, linux/amd64"), "\(missing.stderr)")
+    }
+}
+
+/// Faults for the retry test: the first PATCH and crib's first manifest GET get a 503, and
+/// the first GET of the layer is cut off after half its bytes.
+final class FaultPlan: @unchecked Sendable {
+    private let lock = NSLock()
+    private var failedPatch = false
+    private var failedManifest = false
+    private var cutLayer = false
+
+    func action(for request: TestHTTPServer.Request, layer: Digest) -> TestHTTPServer.Action {
+        let unavailable = TestHTTPServer.Action.respond(.init(status: 503, body: Data("{\"errors\":[{\"code\":\"UNAVAILABLE\"}]}".utf8)))
+        return lock.withLock {
+            if request.method == "PATCH" && !failedPatch {
+                failedPatch = true
+                return unavailable
+            }
+            // Only crib's requests: skopeo inspect reads the same manifest in between.
+            let fromCrib = request.header("User-Agent")?.contains("crib") ?? false
+            if request.method == "GET" && request.path.contains("/manifests/") && fromCrib && !failedManifest {
+                failedManifest = true
+                return unavailable
+            }
+            if request.method == "GET" && request.path.hasSuffix(layer.description) && !cutLayer {
+                cutLayer = true
+                return .forward { raw in
+                    guard let end = raw.range(of: Data("\r\n\r\n".utf8)) else { return }
+                    let body = raw.count - end.upperBound
+                    raw = raw.prefix(end.upperBound + body / 2)
+                }
+            }
+            return .forward(rewrite: nil)
+        }
+    }
+}
+
 /// A token server for the bearer flow in front of the test registry. `/token` issues tokens
 /// for the requested scopes to one user. Every `/v2/` request needs a token whose scopes
 /// cover it, or it gets a 401 challenge naming the scope.

@@ -9,10 +9,10 @@
  * container's configuration from CONFIG and never returns to Swift.
  *
  * Processes, outermost first:
- *   relay  the spawned crib: enters the user namespace (the parent writes the maps), then
- *          the other namespaces; stays outside the new PID namespace, hands the parent
- *          sockets created in the container's network namespace, forwards signals, and
- *          exits with the container's status.
+ *   relay  the spawned crib. It enters the user namespace (the parent writes the maps),
+ *          then the other namespaces, and stays outside the new PID namespace. It hands
+ *          the parent sockets created in the container's network namespace, forwards
+ *          signals, and exits with the container's status.
  *   init   PID 1 of the container: builds the rootfs, pivots into it, raises ns_last_pid,
  *          reaps children and forwards signals to the application.
  *   app    sets user, groups, capabilities, no_new_privs, seccomp, closes descriptors, execs.
@@ -45,7 +45,8 @@ enum crib_config_tag {
     CRIB_CONFIG_SETGROUPS = 14,   /* u32: 0 when the user namespace denies setgroups */
     CRIB_CONFIG_ROOTFS_FS = 15,   /* crib_mount_record + strings: how to mount the rootfs, or absent for a prepared directory */
     CRIB_CONFIG_REMOVE = 17,      /* string: delete this tree inside the user namespace, then exit */
-    CRIB_CONFIG_JOIN = 16,        /* u32 host PID of a running container's init, u32 1 to join its user namespace too */
+    CRIB_CONFIG_JOIN = 16,
+    CRIB_CONFIG_REAP_ALL = 18,    /* u32: init signals every process and exits when the last one has */        /* u32 host PID of a running container's init, u32 1 to join its user namespace too */
 };
 
 /* Mount kinds: the first four run before pivot_root, the rest after it. */

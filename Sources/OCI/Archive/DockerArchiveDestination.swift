@@ -98,6 +98,9 @@ public final class DockerArchiveDestination: ImageDestination {
         try tar.addFile("manifest.json", data: try CanonicalJSON.encode([entry]))
 
         // `repositories` is the pre-1.10 index of `docker load`: repository, tag, top layer id.
+        // NOTE: the per-layer `<id>/json`, `VERSION` and `layer.tar` directories that docker
+        // releases before 1.10 need are not written; podman, skopeo and later docker read
+        // manifest.json instead.
         var repositories = [String: [String: String]]()
         if let top = diffIDs.last {
             for tag in tags {
@@ -114,14 +117,5 @@ public final class DockerArchiveDestination: ImageDestination {
 
     public func abort() {
         unlink(file.path)
-    }
-}
-
-/// Collects bytes in memory; for configs, which are small.
-final class DataSink: ByteSink {
-    private(set) var data = Data()
-
-    func write(_ buffer: UnsafeRawBufferPointer) throws {
-        data.append(contentsOf: buffer)
     }
 }

@@ -104,7 +104,7 @@ public final class TarWriter {
         try block.withUnsafeBytes { try sink.write($0) }
     }
 
-    /// The position of a `/` that splits a long name into ustar's prefix (155) and name (100).
+    /// Finds the position of a `/` that splits a long name into ustar's prefix (155) and name (100).
     static func ustarSplit(_ bytes: [UInt8]) -> Int? {
         guard bytes.count <= 256 else { return nil }
         for index in stride(from: min(bytes.count - 1, 155), through: 1, by: -1)
@@ -114,7 +114,7 @@ public final class TarWriter {
         return nil
     }
 
-    /// One pax record, `LENGTH key=value\n`, whose length counts its own digits.
+    /// Encodes one pax record, `LENGTH key=value\n`, whose length counts its own digits.
     static func paxRecord(_ key: String, _ value: String) -> Data {
         let body = " \(key)=\(value)\n"
         var length = body.utf8.count + 1
@@ -130,20 +130,5 @@ public final class TarWriter {
     private func writeZeros(_ count: Int) throws {
         let zeros = [UInt8](repeating: 0, count: count)
         try zeros.withUnsafeBytes { try sink.write($0) }
-    }
-}
-
-/// Counts what passes through to another sink.
-final class CountingSink: ByteSink {
-    private let target: any ByteSink
-    private(set) var count: Int64 = 0
-
-    init(_ target: any ByteSink) {
-        self.target = target
-    }
-
-    func write(_ buffer: UnsafeRawBufferPointer) throws {
-        try target.write(buffer)
-        count += Int64(buffer.count)
     }
 }

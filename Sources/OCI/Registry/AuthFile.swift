@@ -46,6 +46,8 @@ public struct AuthFile: Sendable {
         return AuthFile(path: primary, searchPaths: paths)
     }
 
+    // NOTE: docker's `credsStore` and `credHelpers` (external credential programs) are not
+    // run, so only inline `auth` entries are read.
     /// Returns the credentials stored for `registry` (`host[:port]`) in the first file that has any.
     public func credentials(for registry: String) throws -> RegistryCredentials? {
         for candidate in searchPaths {
@@ -131,7 +133,7 @@ public struct AuthFile: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
 
-        // The file holds passwords: it is created 0600 before anything is written to it, and
+        // The file contains passwords: it is created 0600 before anything is written to it, and
         // replaces the old one by rename so that a crash never leaves half a file.
         let temporary = path + ".tmp\(getpid())"
         let sink = try FileSink(path: temporary, mode: 0o600)
@@ -146,7 +148,7 @@ public struct AuthFile: Sendable {
         }
     }
 
-    /// The registry a login names: `docker://host:5000/repo` and `host:5000` both mean `host:5000`.
+    /// Returns the registry a login names: `docker://host:5000/repo` and `host:5000` both mean `host:5000`.
     public static func normalizedRegistry(_ text: String) -> String {
         var host = Substring(text)
         if host.hasPrefix("docker://") { host = host.dropFirst("docker://".count) }

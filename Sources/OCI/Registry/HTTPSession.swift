@@ -4,65 +4,6 @@ import Foundation
     import FoundationNetworking
 #endif
 
-/// A response from a registry or token server. Body bytes stream into a caller's handler
-/// for successful blob downloads; everything else is buffered, capped at `bufferLimit`.
-struct HTTPResponse {
-    let status: Int
-    let url: URL?
-    let body: Data
-    private let response: HTTPURLResponse
-
-    init(response: HTTPURLResponse, body: Data) {
-        self.status = response.statusCode
-        self.url = response.url
-        self.body = body
-        self.response = response
-    }
-
-    func header(_ name: String) -> String? {
-        response.value(forHTTPHeaderField: name)
-    }
-
-    var isSuccess: Bool { (200..<300).contains(status) }
-}
-
-/// The body of a request: nothing, bytes in memory, or a whole file read as it is sent.
-enum HTTPBody {
-    case none
-    case data(Data)
-    case file(String)
-}
-
-/// A failed HTTP exchange below the protocol level: no connection, a dropped connection,
-/// a timeout, or the handler that received the body failed.
-struct HTTPTransportError: Error, CustomStringConvertible {
-    let url: URL
-    let underlying: any Error
-    /// The handler that consumed the body threw, so retrying cannot help.
-    let fromBodyHandler: Bool
-
-    var description: String {
-        let host = url.host.map { "\($0)\(url.port.map { ":\($0)" } ?? "")" } ?? url.absoluteString
-        if let urlError = underlying as? URLError {
-            return "request to \(host) failed: \(urlError.localizedDescription) (URLError \(urlError.code.rawValue))"
-        }
-        return "request to \(host) failed: \(underlying)"
-    }
-
-    /// Whether the exchange may succeed when repeated: a dropped or refused connection or a
-    /// timeout may, a TLS or URL error does not.
-    var isRetryable: Bool {
-        guard !fromBodyHandler, let code = (underlying as? URLError)?.code else { return false }
-        switch code {
-        case .networkConnectionLost, .timedOut, .cannotConnectToHost, .notConnectedToInternet,
-            .cannotFindHost, .dnsLookupFailed, .badServerResponse:
-            return true
-        default:
-            return false
-        }
-    }
-}
-
 /// Blocking HTTP requests over one `URLSession`, with the body of a successful response
 /// handed to a closure chunk by chunk so that blobs go to disk without being held in memory.
 ///

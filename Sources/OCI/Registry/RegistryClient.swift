@@ -73,6 +73,9 @@ public final class RegistryClient: @unchecked Sendable {
         defer { pingLock.unlock() }
         if let known = lock.withLock({ baseURL }) { return known }
 
+        // NOTE: with TLS verification off crib still verifies https certificates, because
+        // swift-corelibs URLSession offers no way to skip it; only the plain-http fallback is
+        // added. A registry on https with a self-signed certificate is therefore unreachable.
         var schemes = ["https"]
         if !configuration.tlsVerify { schemes.append("http") }
         var lastError: (any Error)?
@@ -232,7 +235,7 @@ public final class RegistryClient: @unchecked Sendable {
         lock.withLock { authorizations[Self.scopeKey(scopes)] ?? authorizations[""] }
     }
 
-    /// Answers a 401 challenge: Basic with the configured credentials, or a bearer token from
+    /// Handles a 401 challenge: Basic with the configured credentials, or a bearer token from
     /// the challenge's realm for the union of the requested and challenged scopes.
     private func authenticate(_ challenges: [AuthChallenge], scopes: [String]) throws {
         if let bearer = challenges.first(where: { $0.scheme == "bearer" }) {

@@ -1,12 +1,12 @@
-/// Where a copy writes an image to.
+/// A copy destination: a registry repository, an image layout, an archive or the store.
 public protocol ImageDestination: AnyObject {
     var name: String { get }
 
     /// Blobs copied at the same time; archives take one at a time because a tar is sequential.
     var parallelBlobs: Int { get }
 
-    /// Whether the destination has the blob already, so the copy skips it; `mountFrom`
-    /// lets a registry link it from another repository instead.
+    /// Checks whether the destination has the blob already, so the copy skips it. A registry
+    /// may link it from another repository instead and report `.mounted`.
     func existingBlob(_ descriptor: Descriptor) throws -> BlobPresence
 
     /// Copies one blob from `source`.
@@ -17,12 +17,4 @@ public protocol ImageDestination: AnyObject {
 
     /// Drops whatever a failed copy left behind.
     func abort()
-}
-
-/// What a destination already holds of a blob.
-public enum BlobPresence: Sendable {
-    case missing
-    case present
-    /// A registry linked it from another repository on the same registry.
-    case mounted(from: String)
 }

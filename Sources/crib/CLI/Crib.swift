@@ -117,6 +117,9 @@ enum Crib {
         if let usage = error as? UsageError, let command = usage.command {
             return "run crib \(command) --help for its options"
         }
+        if case .commandFailed(_, _, let errno)? = error as? RunnerError, errno == ENOENT {
+            return "the command is looked up in the container's PATH; give a path inside the image"
+        }
         return nil
     }
 }

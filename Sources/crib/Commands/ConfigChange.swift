@@ -72,7 +72,7 @@ struct ConfigChange {
 
     /// `K=V K2="V 2"` pairs; with `allowLegacyForm`, a first word without `=` is the key and the rest its value.
     private func keyValuePairs(allowLegacyForm: Bool) throws -> [(String, String)] {
-        let words = try Self.words(arguments)
+        let words = try Self.words(arguments, change: "\(instruction) \(arguments)")
         if allowLegacyForm, let first = words.first, !first.contains("=") {
             let value = arguments.dropFirst(first.count).trimmingCharacters(in: .whitespaces)
             return [(first, value)]
@@ -86,7 +86,7 @@ struct ConfigChange {
     }
 
     /// Splits on spaces outside double or single quotes and removes the quotes.
-    static func words(_ text: String) throws -> [String] {
+    static func words(_ text: String, change: String? = nil) throws -> [String] {
         var words = [String]()
         var current = ""
         var quote: Character?
@@ -113,7 +113,7 @@ struct ConfigChange {
                 inWord = true
             }
         }
-        guard quote == nil else { throw UsageError("unterminated quote in --change \"\(text)\"", command: "import") }
+        guard quote == nil else { throw UsageError("unterminated quote in --change \"\(change ?? text)\"", command: "import") }
         if inWord { words.append(current) }
         return words
     }

@@ -29,7 +29,7 @@ struct CopyCommand: Command {
         let opened = try endpoints.source(source)
         var names = [String]()
         if let stored = opened as? StoreImageSource { names = stored.image.names }
-        if case .registry(let reference) = source, reference.tag != nil { names = [reference.description] }
+        if case .registry(let reference) = source { names = [reference.description] }
         let manifest = try ImageCopier(log: endpoints.log).copy(
             from: opened, to: try endpoints.destination(destination, sourceNames: names), platform: platform)
         print(manifest.digest)

@@ -31,6 +31,9 @@ struct LoginCommand: Command {
             password = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
         } else if let password = arguments.value("password") {
             self.password = password
+        } else if isatty(STDIN_FILENO) == 1, let typed = getpass("Password: ") {
+            // getpass turns echo off while the password is typed.
+            password = String(cString: typed)
         } else {
             throw UsageError("login needs -p PASSWORD or --password-stdin", command: Self.name)
         }

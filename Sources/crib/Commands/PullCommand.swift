@@ -33,7 +33,7 @@ struct PullCommand: Command {
         let endpoints = try registry.endpoints(global)
         let names: [String]
         switch source {
-        case .registry(let reference): names = reference.tag == nil ? [] : [reference.description]
+        case .registry(let reference): names = [reference.description]
         case .ociLayout(_, let name), .ociArchive(_, let name), .dockerArchive(_, let name): names = name.map { [$0] } ?? []
         case .store: names = []
         }

@@ -9,6 +9,8 @@ struct RunCommand: Command {
     static let stopsAtFirstPositional = true
     static let options: [OptionSpec] = [
         .flag("rm", help: "remove the container when it exits"),
+        .flag("interactive", short: "i", help: "accepted for podman compatibility: stdin always reaches the container"),
+        .flag("tty", short: "t", help: "not supported: the container gets crib's stdin, stdout and stderr as they are"),
         .value("name", "NAME", help: "name the container (default: crib-<id prefix>)"),
         .repeated("env", short: "e", "KEY=VALUE", help: "set an environment variable; KEY alone copies crib's value"),
         .repeated("env-file", "FILE", help: "read KEY=VALUE lines from FILE"),
@@ -36,6 +38,9 @@ struct RunCommand: Command {
 
     init(arguments: ParsedArguments, global: GlobalOptions) throws {
         self.global = global
+        if arguments.flag("tty") {
+            throw UsageError("--tty is not supported: crib passes its own stdin, stdout and stderr to the container", command: Self.name)
+        }
         var options = RunOptions()
         var positionals = arguments.positionals[...]
         rootfs = arguments.value("rootfs")
@@ -119,7 +124,8 @@ struct RunCommand: Command {
         record.exitCode = status
         record.cribPID = nil
         record.relayPID = nil
-        if !remove { try containers.save(record) }
+        // crib rm --force may have removed the container while it ran.
+        if !remove && FileManager.default.fileExists(atPath: directory) { try containers.save(record) }
         return status
     }
 
