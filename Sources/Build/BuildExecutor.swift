@@ -142,7 +142,7 @@ public final class BuildExecutor {
         return Result(image: image, plan: plan, executedSteps: executedSteps, cachedSteps: cachedSteps)
     }
 
-    /// The image an earlier build with the same final key committed, if it is still in the store.
+    /// Returns the image an earlier build with the same final key committed, if it is still in the store.
     func cachedImage(_ key: Digest) throws -> StoredImage? {
         guard !options.noCache, let digest = cache.lookupImage(key) else { return nil }
         do {
@@ -222,7 +222,7 @@ public final class BuildExecutor {
             progress("\(prefix)STEP \(index + 2)/\(total): \(step.instruction.text)")
             switch step.action {
             case .configure, .workdir:
-                // NOTE: WORKDIR's directory is created by the next RUN or COPY that needs it; a
+                // NOTE: WORKDIR's directory is created by the next RUN or COPY that needs it. A
                 // stage that ends without one has the directory only if the base already had it.
                 state.history.append(History(created: created, createdBy: HistoryText.configuration(step.summary), emptyLayer: true))
                 state.key = BuildCache.key(parent: state.key, summary: step.summary, content: nil)
