@@ -274,12 +274,17 @@ public final class BuildExecutor {
     }
 
     /// Unpacks the state's layers into the layer cache and returns their directories, top first.
+    ///
+    /// A layer that occurs twice (two RUN steps that changed nothing both have the empty
+    /// layer) is listed once, at its top position, because overlayfs rejects a lower directory
+    /// given twice. The view stays the same: the top copy applies the same files last.
     func layerDirectories(_ state: ImageState) throws -> [String] {
         var directories = [String]()
         for (layer, diffID) in zip(state.layers, state.diffIDs) {
             directories.append(try layerCache.unpack(diffID: diffID, from: { try self.store.openBlob(layer) }))
         }
-        return directories.reversed()
+        var seen = Set<String>()
+        return directories.reversed().filter { seen.insert($0).inserted }
     }
 
     /// Creates a directory under `<root>/tmp` that is removed when the build ends.
