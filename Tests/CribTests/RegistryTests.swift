@@ -41,7 +41,8 @@ struct RegistryTests {
         defer { registry.stop() }
 
         // An OCI layout that crib did not write: skopeo copies crib's store to oci:, then pushes it.
-        let image = try fixture.makeImage("source:1", layers: [(["bin/tool": "#!/bin/sh\necho tool\n"], gzip: gzip)])
+        let image = try fixture.makeImage(
+            "source:1", layers: [(["bin/tool": "#!/bin/sh\necho tool\n"], gzip: gzip)], hostFiles: ["bin/busybox": "/bin/busybox"])
         let layout = fixture.directory + "/layout"
         let exported = try runTool(
             "/usr/bin/skopeo",
@@ -67,6 +68,11 @@ struct RegistryTests {
         let store = try fixture.store(root: otherRoot)
         let listed = try runTool("/bin/tar", ["-tf", store.blobPath(copy.manifest.layers[0].digest)])
         #expect(listed.stdout.contains("bin/tool"), "\(listed.stdout)")
+
+        // And the pulled image runs.
+        let ran = try fixture.crib(["run", "--rm", "--network", "none", reference, "/bin/busybox", "sh", "/bin/tool"], root: otherRoot)
+        #expect(ran.status == 0, "\(ran.stderr)")
+        #expect(ran.stdout == "tool\n")
     }
 
     @Test func pushUploadsOnlyNewLayers() throws {

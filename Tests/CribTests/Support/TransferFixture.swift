@@ -42,8 +42,12 @@ struct TransferFixture {
     /// Writes an image into the store: one layer per entry of `layers`, each a tar of the
     /// given files (path to content), gzip-compressed when `gzip` is set.
     @discardableResult
+    ///
+    /// `hostFiles` (path in the image to a host file) go into the first layer, such as a
+    /// static busybox that makes the image runnable.
     func makeImage(
-        _ name: String, layers: [(files: [String: String], gzip: Bool)], base: StoredImage? = nil, root: String? = nil
+        _ name: String, layers: [(files: [String: String], gzip: Bool)], base: StoredImage? = nil, root: String? = nil,
+        hostFiles: [String: String] = [:]
     )
         throws -> StoredImage
     {
@@ -57,6 +61,12 @@ struct TransferFixture {
                 try FileManager.default.createDirectory(
                     atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try text.write(toFile: full, atomically: true, encoding: .utf8)
+            }
+            for (path, hostPath) in hostFiles where position == 0 {
+                let full = content + "/" + path
+                try FileManager.default.createDirectory(
+                    atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try FileManager.default.copyItem(atPath: hostPath, toPath: full)
             }
             let tarPath = content + ".tar"
             let tarred = try runTool(
