@@ -7,6 +7,11 @@
 # nothing is pulled. podman and buildah use overlay storage and runc with the settings this
 # kind of machine needs (see below). buildah uses chroot isolation, its fastest setup here.
 #
+# Everything runs on a journaled ext4 file system in a loop file, because the VM's root ext4
+# has no journal, and there inode allocation right after large deletions is slow enough to
+# swing cold builds by a factor of two. The tools take turns within each run, so that load
+# from other processes falls on all of them alike.
+#
 # Usage: bash bench/build.sh   (as root; RUNS=5 by default, CRIB_BINARY to pick a binary)
 set -euo pipefail
 
@@ -15,18 +20,23 @@ crib=${CRIB_BINARY:-$here/.build/release/crib}
 runs=${RUNS:-5}
 
 if [ "$(id -u)" -ne 0 ]; then echo "build.sh: run as root (podman, buildah and crib RUN steps need it)" >&2; exit 1; fi
-for tool in podman buildah runc busybox; do
+for tool in podman buildah runc busybox mkfs.ext4; do
   command -v "$tool" >/dev/null || { echo "build.sh: missing $tool; run scripts/setup.sh" >&2; exit 1; }
 done
 [ -x "$crib" ] || { echo "build.sh: missing $crib; run swift build -c release" >&2; exit 1; }
 
-scratch=$(mktemp -d /var/tmp/crib-bench-build.XXXXXX)
+bench=$(mktemp -d /var/tmp/crib-bench-build.XXXXXX)
+scratch=$bench/mnt
 cleanup() {
   # podman and buildah leave overlay mounts under their storage; unmount before removing it.
   { grep -o " $scratch[^ ]*" /proc/mounts || true; } | sort -r | while read -r mount; do umount -l "$mount" 2>/dev/null || true; done
-  rm -rf "$scratch"
+  rm -rf "$bench"
 }
 trap cleanup EXIT
+truncate -s 4G "$bench/ext4.img"
+mkfs.ext4 -q -F "$bench/ext4.img"
+mkdir -p "$scratch"
+mount -o loop "$bench/ext4.img" "$scratch"
 mkdir -p "$scratch/tmp"
 # Without these settings buildah writes to /var/tmp and podman to /run/libpod.
 export TMPDIR=$scratch/tmp
@@ -104,17 +114,20 @@ seconds() {
 
 median() { tr ' ' '\n' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
+declare -A cold_times cached_times
+for _ in $(seq "$runs"); do
+  for tool in crib buildah podman; do
+    if [ "$tool" = crib ]; then prepare_crib; else prepare_containers; fi
+    cold_times[$tool]+=" $(seconds "${tool}_build")"
+    cached_times[$tool]+=" $(seconds "${tool}_build")"
+  done
+done
+
 declare -A cold cached
 for tool in crib buildah podman; do
-  cold_times="" cached_times=""
-  for _ in $(seq "$runs"); do
-    if [ "$tool" = crib ]; then prepare_crib; else prepare_containers; fi
-    cold_times+=" $(seconds "${tool}_build")"
-    cached_times+=" $(seconds "${tool}_build")"
-  done
-  cold[$tool]=$(echo $cold_times | median)
-  cached[$tool]=$(echo $cached_times | median)
-  echo "$tool cold:$cold_times   cached:$cached_times"
+  cold[$tool]=$(echo ${cold_times[$tool]} | median)
+  cached[$tool]=$(echo ${cached_times[$tool]} | median)
+  echo "$tool cold:${cold_times[$tool]}   cached:${cached_times[$tool]}"
 done
 
 printf '\n%-8s %10s %10s\n' tool "cold (s)" "cached (s)"

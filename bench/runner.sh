@@ -19,7 +19,7 @@ user=${BENCH_USER:-cribtest}
 
 if [ "$(id -u)" -ne 0 ]; then echo "runner.sh: run as root (podman and the rootless setup need it)" >&2; exit 1; fi
 for tool in podman runc busybox runuser; do
-  command -v "$tool" >/dev/null || { echo "runner.sh: missing $tool; run scripts/setup.sh" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "runner.sh: missing $tool; install it with apt-get (podman, runc, busybox-static, util-linux)" >&2; exit 1; }
 done
 [ -x "$crib" ] || { echo "runner.sh: missing $crib; run swift build -c release" >&2; exit 1; }
 id "$user" >/dev/null 2>&1 || useradd -m "$user"

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs a command in a container made by hand from layer directories, the way
 # crib's runner will: overlayfs over the layers, new mount/PID/UTS/IPC
-# namespaces, an existing network namespace, pivot_root, a minimal /dev, and
-# the image's user 1001:0 with no capabilities (criu gets its own from its
-# file capabilities; the bounding set stays full and no_new_privs stays off).
-# It exists to prove the beta image's checkpoint and restore before crib can
-# run images.
+# namespaces, an existing network namespace, pivot_root, a minimal /dev, a
+# new session, and the image's user 1001:0 with no capabilities. criu gets
+# its capabilities from its file capabilities, because the caller's bounding
+# set stays and no_new_privs stays off. The script exists to prove the beta
+# image's checkpoint and restore before crib can run images.
 #
 # Usage: container-without-crib.sh [options] -- CMD...
 #   --lower DIRS     overlay lower directories, colon-separated, topmost first
@@ -70,8 +70,8 @@ pivot_root . .old-root
 umount -l /.old-root
 rmdir /.old-root
 
-# Only this PID namespace's counter moves; crib's init does the same before
-# a checkpoint run so that the dumped PIDs sit above those a restore uses.
+# Only this PID namespace's counter moves. crib's init does the same before
+# a checkpoint run, so the dumped PIDs sit above those a restore uses.
 if [ -n "$pid_floor" ]; then
   echo "$pid_floor" > /proc/sys/kernel/ns_last_pid
 fi

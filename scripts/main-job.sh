@@ -40,7 +40,7 @@ else
 fi
 
 step "build the beta image (OpenJDK 21, criu, helper scripts)"
-crib build -f beta-image/Dockerfile.debian.openjdk21 -t open-liberty:beta-checkpoint beta-image
+crib build -f beta-image/Dockerfile.debian.openjdk21 -t beta-checkpoint:debian-openjdk21 beta-image
 step_done "beta image"
 
 step "build pingperf and checkpoint it at phase $phase"

@@ -9,8 +9,7 @@
 #   RUNS         cold starts and restores to time, each (default 3); prints every time and the median
 #   BASE_ROOTFS  debootstrapped trixie (debian-base.sh --rootfs-only); default /work/scratch/trixie-rootfs
 #   WORK         scratch directory; default /work/scratch/prove
-# Runs as root. Needs debootstrap's output, overlayfs, iproute2, curl, and
-# javac/jar (the host's JDK stands in for the Dockerfile's JDK stage).
+# Runs as root. Needs debootstrap's output, overlayfs, iproute2 and curl.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +21,7 @@ container=$repo/scripts/container-without-crib.sh
 
 mkdir -p "$work"
 now() { date +%s.%N; }
-elapsed() { echo "$2 - $1" | bc; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", b - a }'; }
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # Runs CMD in a chroot of the overlay LOWER+UPPER, as a RUN step would.
@@ -64,14 +63,26 @@ mkdir -p "$beta/opt/beta"
 cp -r "$repo/beta-image/helpers" "$beta/opt/beta/"
 chmod -R a+rX "$beta/opt/beta/helpers"
 
-# Layer 3: pingperf (the JDK stage, then COPY --chown=1001:0 and RUN configure.sh).
+# The JDK stage: openjdk-21-jdk-headless on trixie, then javac and jar as the Dockerfile runs them.
+jdk=$work/layer-jdk
+if [ ! -e "$jdk.done" ]; then
+  rm -rf "$jdk" "$jdk.work"
+  run_step "$base" "$jdk" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-21-jdk-headless >/dev/null && rm -rf /var/lib/apt/lists/*'
+  touch "$jdk.done"
+fi
+rm -rf "$jdk/build"
+mkdir -p "$jdk/build"
+cp -r "$repo/examples/pingperf/src" "$jdk/build/src"
+run_step "$base" "$jdk" sh -c 'mkdir -p /build/classes \
+  && javac --release 21 -nowarn -d /build/classes $(find /build/src -name "*.java") 2>/dev/null \
+  && printf "Main-Class: pingperf.Startup\n" > /build/manifest \
+  && jar --create --file /build/pingperf.jar --manifest /build/manifest -C /build/classes .'
+
+# Layer 3: pingperf (COPY --chown=1001:0 --from=build, COPY the settings, RUN configure.sh).
 app=$work/layer-pingperf
-rm -rf "$app" "$app.work" "$work/classes"
-mkdir -p "$work/classes" "$app/config/apps"
-javac --release 17 -nowarn -XDignore.symbol.file -d "$work/classes" "$repo"/examples/pingperf/src/pingperf/*.java 2>&1 \
-  | grep -v -e 'internal proprietary API' -e '^Note:' -e 'sun.misc' -e '^ *\^' -e 'warnings\?$' || true
-printf 'Main-Class: pingperf.Startup\n' > "$work/manifest"
-jar cfm "$app/config/apps/pingperf.jar" "$work/manifest" -C "$work/classes" .
+rm -rf "$app" "$app.work"
+mkdir -p "$app/config/apps"
+cp "$jdk/build/pingperf.jar" "$app/config/apps/pingperf.jar"
 cp "$repo/examples/pingperf/jvm.options" "$repo/examples/pingperf/pingperf.properties" "$app/config/"
 chown -R 1001:0 "$app/config"
 run_step "$beta:$runtime:$base" "$app" setpriv --reuid 1001 --regid 0 --clear-groups \

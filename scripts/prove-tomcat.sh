@@ -16,7 +16,7 @@ cd "$work"
 [ -d layer-beta ] || { echo "prove-tomcat.sh: $work/layer-beta missing; run prove-beta-image.sh first" >&2; exit 1; }
 
 now() { date +%s.%N; }
-elapsed() { echo "$2 - $1" | bc; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", b - a }'; }
 fresh_netns() {
   ip netns del "$1" 2>/dev/null || true
   ip netns add "$1"
@@ -99,11 +99,13 @@ t0=$(now)
     while read -r fd target; do
       case "$target" in pipe:*) flags+=(--inherit-fd "fd[$fd]:$target") ;; esac
     done < /output/checkpoint/trigger.stdio
-    exec criu restore --images-dir /output/checkpoint/trigger --work-dir /tmp --log-file restore.log \
-      --unprivileged --shell-job --tcp-close "${flags[@]}" > >(exec cat) 2> >(exec cat >&2)' 2>&1 \
+    # Pipes owned by user 1001, read by this shell'"'"'s children (criu waits for all of its own).
+    exec {out}> >(exec cat) {err}> >(exec cat >&2)
+    criu restore --images-dir /output/checkpoint/trigger --work-dir /tmp --log-file restore.log \
+      --unprivileged --shell-job --tcp-close "${flags[@]}" >&"$out" 2>&"$err" {out}>&- {err}>&-' 2>&1 \
     | cat > tomcat-restore.log ) &
 restored=$(first_response tomcat-restore "$url" "$t0")
-echo "tomcat restore to first response: $restored s (cold start $cold s, $(echo "scale=1; 100 * $restored / $cold" | bc) %)"
+echo "tomcat restore to first response: $restored s (cold start $cold s, $(awk -v r="$restored" -v c="$cold" 'BEGIN { printf "%.1f", 100 * r / c }') %)"
 ip netns exec tomcat-restore curl -s http://127.0.0.1:8080/examples/servlets/servlet/HelloWorldExample | grep -o '<h1>.*</h1>'
 
 # The restored Tomcat is in a process group of its own: signal it directly.

@@ -8,6 +8,14 @@ bash scripts/setup.sh
 # made once and cached (CRIB_TEST_CACHE, default /var/cache/crib-tests).
 bash scripts/criu-test-base.sh
 swift build
-# Integration tests run the built binary; they find it through CRIB_BINARY.
-export CRIB_BINARY="$PWD/.build/debug/crib"
+
+# Integration tests run the built binary through CRIB_BINARY. The rootless tests run it as
+# other users, who may not be able to reach a checkout under /root, so it is copied to a
+# directory everyone can read.
+binary_directory=$(mktemp -d /tmp/crib-test-binary.XXXXXX)
+trap 'rm -rf "$binary_directory"' EXIT
+chmod 755 "$binary_directory"
+install -m 755 .build/debug/crib "$binary_directory/crib"
+export CRIB_BINARY="$binary_directory/crib"
+
 swift test "$@"

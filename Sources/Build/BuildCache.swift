@@ -30,12 +30,12 @@ public final class BuildCache {
         self.root = root
     }
 
-    /// The first key of a stage: its base and the settings every layer of the build depends on.
+    /// Returns the first key of a stage, from its base and the settings every layer of the build depends on.
     public static func baseKey(base: String, layerSettings: String) -> Digest {
         Digest.sha256(Data("crib-build-cache-v1\nbase \(base)\nlayers \(layerSettings)\n".utf8))
     }
 
-    /// The key of a step after the step whose key is `parent`.
+    /// Returns the key of a step that follows the step whose key is `parent`.
     public static func key(parent: Digest, summary: String, content: Digest?) -> Digest {
         let text = "\(parent)\n\(summary)\n\(content?.description ?? "-")\n"
         return Digest.sha256(Data(text.utf8))

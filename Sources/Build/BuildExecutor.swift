@@ -142,7 +142,7 @@ public final class BuildExecutor {
         return Result(image: image, plan: plan, executedSteps: executedSteps, cachedSteps: cachedSteps)
     }
 
-    /// The image an earlier build with the same final key committed, if it is still in the store.
+    /// Returns the image an earlier build with the same final key committed, if it is still in the store.
     func cachedImage(_ key: Digest) throws -> StoredImage? {
         guard !options.noCache, let digest = cache.lookupImage(key) else { return nil }
         do {
@@ -222,6 +222,8 @@ public final class BuildExecutor {
             progress("\(prefix)STEP \(index + 2)/\(total): \(step.instruction.text)")
             switch step.action {
             case .configure, .workdir:
+                // NOTE: WORKDIR's directory is created by the next RUN or COPY that needs it. A
+                // stage that ends without one has the directory only if the base already had it.
                 state.history.append(History(created: created, createdBy: HistoryText.configuration(step.summary), emptyLayer: true))
                 state.key = BuildCache.key(parent: state.key, summary: step.summary, content: nil)
             case .copy(let copy):
@@ -272,12 +274,17 @@ public final class BuildExecutor {
     }
 
     /// Unpacks the state's layers into the layer cache and returns their directories, top first.
+    ///
+    /// A layer that occurs twice (two RUN steps that changed nothing both have the empty
+    /// layer) is listed once, at its top position, because overlayfs rejects a lower directory
+    /// given twice. The view stays the same: the top copy applies the same files last.
     func layerDirectories(_ state: ImageState) throws -> [String] {
         var directories = [String]()
         for (layer, diffID) in zip(state.layers, state.diffIDs) {
             directories.append(try layerCache.unpack(diffID: diffID, from: { try self.store.openBlob(layer) }))
         }
-        return directories.reversed()
+        var seen = Set<String>()
+        return directories.reversed().filter { seen.insert($0).inserted }
     }
 
     /// Creates a directory under `<root>/tmp` that is removed when the build ends.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// What `stat` says about a file that changes whenever its content may have changed: device,
+/// The `stat` fields of a file that change whenever its content may have changed: device,
 /// inode, size, and mtime and ctime in nanoseconds.
 public struct FileIdentity: Codable, Hashable, Sendable {
     public var device: UInt64

@@ -12,6 +12,8 @@ extension Container {
             try FileManager.default.removeItem(atPath: path)
             return
         }
+        // Most containers write nothing as another user; the shim costs two helper runs.
+        if (try? FileManager.default.removeItem(atPath: path)) != nil { return }
 
         var config = ShimConfig()
         config.append(.setgroups, number: 1)

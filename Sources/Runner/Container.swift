@@ -149,10 +149,10 @@ public final class Container: @unchecked Sendable {
     }
 
     private func appendRootfs(to config: inout ShimConfig, userNamespace: Bool, ttyGroupMapped: Bool) throws {
-
         config.append(.rootfs, string: spec.rootfs.mountPoint)
         if case .overlay(let lower, let upper, let work, _) = spec.rootfs {
-            var data = "lowerdir=" + lower.map(Self.escapeOverlayPath).joined(separator: ":")
+            let distinct = LayerDirectories.topmostOccurrences(lower)
+            var data = "lowerdir=" + distinct.map(Self.escapeOverlayPath).joined(separator: ":")
             data += ",upperdir=" + Self.escapeOverlayPath(upper) + ",workdir=" + Self.escapeOverlayPath(work)
             // In a user namespace overlayfs may only use user.* xattrs for its own bookkeeping.
             if userNamespace { data += ",userxattr" }

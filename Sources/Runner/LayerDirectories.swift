@@ -31,4 +31,15 @@ public enum LayerDirectories {
         }
         return directories.reversed()
     }
+
+    /// Drops every repeat of a directory below its topmost occurrence.
+    ///
+    /// overlayfs refuses a lower directory listed twice (ELOOP), and images do repeat layers,
+    /// for example two RUN steps that change nothing. Dropping the lower copy keeps the view:
+    /// each path shows what the last layer touching it holds, and for every path the layer
+    /// touches that is its topmost copy.
+    static func topmostOccurrences(_ topFirst: [String]) -> [String] {
+        var seen = Set<String>()
+        return topFirst.filter { seen.insert($0).inserted }
+    }
 }

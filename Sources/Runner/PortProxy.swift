@@ -114,6 +114,12 @@ final class PortProxy: @unchecked Sendable {
                 close(upstream)
                 throw RunnerError.io(error)
             }
+        } catch RunnerError.io(let error) where error.errno == ECONNREFUSED {
+            // Nothing listens in the container yet, as while a server starts: the client sees
+            // the connection close, as it would from the server itself, so this is no warning.
+            log.log(.debug, "port \(mapping): \(error)")
+            close(client)
+            return
         } catch {
             log.log(.warning, "port \(mapping): \(error)")
             close(client)

@@ -383,4 +383,16 @@ struct BuildExecutorTests {
         // docker-archive stores layers uncompressed, so the layer content (diffID) is compared.
         #expect(result.image.config.rootfs.diffIDs[0] == (try store.image("busybox")).config.rootfs.diffIDs[0])
     }
+
+    @Test func repeatedLayerStillMounts() throws {
+        let fixture = try BuildFixture()
+        try fixture.makeBusyboxImage()
+        // The first RUN leaves the container's mount points behind; the next two change
+        // nothing, so both of their layers are the empty layer.
+        let result = try fixture.build("FROM busybox\nRUN true\nRUN true\nRUN true\nRUN echo after > /after.txt\n")
+        let diffIDs = result.image.config.rootfs.diffIDs
+        #expect(diffIDs.count == 5)
+        #expect(diffIDs[2] == diffIDs[3])
+        #expect(try fixture.readFile(result.image.manifest.layers[4], "after.txt") == "after\n")
+    }
 }

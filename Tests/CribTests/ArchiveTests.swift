@@ -8,7 +8,8 @@ struct ArchiveTests {
         let fixture = try TransferFixture()
         defer { fixture.cleanup() }
         let image = try fixture.makeImage(
-            "app:1", layers: [(["one": "1\n"], gzip: false), (["two": String(repeating: "2", count: 3000)], gzip: false)])
+            "app:1",
+            layers: [(["one": "1\n"], gzip: false), (["two": String(repeating: "2", count: 3000)], gzip: false)])
         let archive = fixture.directory + "/app.tar"
         let saved = try fixture.crib(["save", "--format", "docker-archive", "-o", archive, "app:1"])
         #expect(saved.status == 0, "\(saved.stderr)")
@@ -16,7 +17,8 @@ struct ArchiveTests {
         // --preserve-digests keeps skopeo from converting to OCI, which rewrites the config
         // and compresses layers by its own design; with it every digest must come through.
         let layout = fixture.directory + "/layout"
-        let copied = try runTool("/usr/bin/skopeo", ["copy", "--preserve-digests", "docker-archive:\(archive)", "oci:\(layout):x"])
+        let copied = try runTool(
+            "/usr/bin/skopeo", ["copy", "--preserve-digests", "docker-archive:\(archive)", "oci:\(layout):x"])
         #expect(copied.status == 0, "\(copied.stderr)")
         let inspected = try layoutManifest(layout)
         let config = inspected["config"] as? [String: Any]
@@ -40,11 +42,13 @@ struct ArchiveTests {
     @Test func dockerArchiveInflatesGzipLayers() throws {
         let fixture = try TransferFixture()
         defer { fixture.cleanup() }
-        let image = try fixture.makeImage("zipped:1", layers: [(["z": String(repeating: "z", count: 4000)], gzip: true)])
+        let image = try fixture.makeImage(
+            "zipped:1", layers: [(["z": String(repeating: "z", count: 4000)], gzip: true)])
         let archive = fixture.directory + "/zipped.tar"
         #expect(try fixture.crib(["save", "-o", archive, "zipped:1"]).status == 0)
         let layout = fixture.directory + "/layout"
-        let copied = try runTool("/usr/bin/skopeo", ["copy", "--preserve-digests", "docker-archive:\(archive)", "oci:\(layout):x"])
+        let copied = try runTool(
+            "/usr/bin/skopeo", ["copy", "--preserve-digests", "docker-archive:\(archive)", "oci:\(layout):x"])
         #expect(copied.status == 0, "\(copied.stderr)")
         let inspected = try layoutManifest(layout)
         #expect((inspected["config"] as? [String: Any])?["digest"] as? String == image.id.description)
@@ -61,7 +65,8 @@ struct ArchiveTests {
 
         // podman with its own storage under the test directory, vfs so that nothing is mounted.
         let podman = [
-            "--root", fixture.directory + "/podman-root", "--runroot", fixture.directory + "/podman-run", "--storage-driver", "vfs",
+            "--root", fixture.directory + "/podman-root", "--runroot", fixture.directory + "/podman-run",
+            "--storage-driver", "vfs",
         ]
         let loaded = try runTool("/usr/bin/podman", podman + ["load", "-i", archive])
         #expect(loaded.status == 0, "\(loaded.stderr)")
@@ -89,7 +94,8 @@ struct ArchiveTests {
         let transport = format.replacingOccurrences(of: "+gzip", with: "")
         var archive = fixture.directory + "/from-skopeo.tar"
         let copied = try runTool(
-            "/usr/bin/skopeo", ["copy", "oci:\(fixture.root)/store:localhost/origin:1", "\(transport):\(archive):example.com/loaded:7"])
+            "/usr/bin/skopeo",
+            ["copy", "oci:\(fixture.root)/store:localhost/origin:1", "\(transport):\(archive):example.com/loaded:7"])
         #expect(copied.status == 0, "\(copied.stderr)")
         if format.hasSuffix("+gzip") {
             #expect(try runTool("/bin/gzip", ["-f", archive]).status == 0)
@@ -135,12 +141,18 @@ struct ArchiveTests {
     /// Reads the manifest of the only image in an OCI layout directly, because skopeo inspect
     /// finds only OCI media types in a layout and --preserve-digests keeps Docker's.
     private func layoutManifest(_ layout: String) throws -> [String: Any] {
-        let index = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: layout + "/index.json"))) as? [String: Any]
-        guard let entry = (index?["manifests"] as? [[String: Any]])?.first, let digest = entry["digest"] as? String else {
+        let index =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: layout + "/index.json")))
+            as? [String: Any]
+        guard let entry = (index?["manifests"] as? [[String: Any]])?.first, let digest = entry["digest"] as? String
+        else {
             throw TestFailure("no manifest in \(layout)/index.json")
         }
         let path = layout + "/blobs/sha256/" + digest.dropFirst("sha256:".count)
-        guard let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any] else {
+        guard
+            let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+                as? [String: Any]
+        else {
             throw TestFailure("manifest \(digest) in \(layout) is not a JSON object")
         }
         return manifest

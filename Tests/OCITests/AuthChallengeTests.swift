@@ -6,9 +6,14 @@ struct AuthChallengeTests {
     @Test(arguments: [
         (
             #"Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:a/b:pull,push""#,
-            [AuthChallenge(scheme: "Bearer", parameters: [
-                "realm": "https://auth.example.com/token", "service": "registry.example.com", "scope": "repository:a/b:pull,push",
-            ])]
+            [
+                AuthChallenge(
+                    scheme: "Bearer",
+                    parameters: [
+                        "realm": "https://auth.example.com/token", "service": "registry.example.com",
+                        "scope": "repository:a/b:pull,push",
+                    ])
+            ]
         ),
         (#"Basic realm="crib test""#, [AuthChallenge(scheme: "basic", parameters: ["realm": "crib test"])]),
         (
@@ -18,7 +23,10 @@ struct AuthChallengeTests {
                 AuthChallenge(scheme: "bearer", parameters: ["realm": "https://t/x", "scope": "s"]),
             ]
         ),
-        (#"Bearer realm="quote \" inside""#, [AuthChallenge(scheme: "bearer", parameters: ["realm": "quote \" inside"])]),
+        (
+            #"Bearer realm="quote \" inside""#,
+            [AuthChallenge(scheme: "bearer", parameters: ["realm": "quote \" inside"])]
+        ),
         ("Negotiate", [AuthChallenge(scheme: "negotiate", parameters: [:])]),
         ("", []),
     ])

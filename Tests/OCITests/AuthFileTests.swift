@@ -32,7 +32,8 @@ struct AuthFileTests {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/auth.json"
-        try #"{"auths":{"keep.example":{"auth":"YTpi"}},"credHelpers":{"x":"y"}}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        try #"{"auths":{"keep.example":{"auth":"YTpi"}},"credHelpers":{"x":"y"}}"#.write(
+            toFile: path, atomically: true, encoding: .utf8)
         let file = AuthFile(path: path)
         try file.store(RegistryCredentials(username: "n", password: "m"), for: "new.example")
         let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -56,7 +57,8 @@ struct AuthFileTests {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/auth.json"
-        try #"{"auths":{"bad.example":{"auth":"!!not-base64-secret!!"}}}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        try #"{"auths":{"bad.example":{"auth":"!!not-base64-secret!!"}}}"#.write(
+            toFile: path, atomically: true, encoding: .utf8)
         do {
             _ = try AuthFile(path: path).credentials(for: "bad.example")
             Issue.record("a malformed entry was accepted")

@@ -55,7 +55,8 @@ struct TarArchiveTests {
         let deep = content + "/" + String(repeating: "n", count: 150)
         try FileManager.default.createDirectory(atPath: deep, withIntermediateDirectories: true)
         try "payload".write(toFile: deep + "/file.txt", atomically: true, encoding: .utf8)
-        try FileManager.default.createSymbolicLink(atPath: content + "/link.txt", withDestinationPath: String(repeating: "n", count: 150) + "/file.txt")
+        try FileManager.default.createSymbolicLink(
+            atPath: content + "/link.txt", withDestinationPath: String(repeating: "n", count: 150) + "/file.txt")
 
         for format in ["gnu", "pax", "ustar"] where format != "ustar" {
             let path = directory + "/\(format).tar"
@@ -88,7 +89,9 @@ struct TarArchiveTests {
         try "first part\n".write(toFile: first, atomically: true, encoding: .utf8)
         try String(repeating: "second part\n", count: 10000).write(toFile: second, atomically: true, encoding: .utf8)
         #expect(try run("/bin/gzip", [first, second]).0 == 0)
-        let joined = try Data(contentsOf: URL(fileURLWithPath: first + ".gz")) + Data(contentsOf: URL(fileURLWithPath: second + ".gz"))
+        let joined =
+            try Data(contentsOf: URL(fileURLWithPath: first + ".gz"))
+            + Data(contentsOf: URL(fileURLWithPath: second + ".gz"))
         try joined.write(to: URL(fileURLWithPath: directory + "/joined.gz"))
 
         let source = try GzipSource(try FileSource(path: directory + "/joined.gz"), name: "joined.gz")

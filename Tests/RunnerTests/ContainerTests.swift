@@ -205,6 +205,30 @@ struct ContainerTests {
         #expect(result.output == "lo\n", "\(result.error)")
     }
 
+    @Test(arguments: [(SIGINT, "INT"), (SIGHUP, "HUP"), (SIGQUIT, "QUIT"), (SIGUSR1, "USR1"), (SIGUSR2, "USR2")])
+    func signalReachesTheContainer(signal: Int32, name: String) throws {
+        try requireRoot()
+        let rootfs = try BusyboxRootfs()
+        defer { rootfs.remove() }
+        let root = TemporaryRoot()
+        defer { root.remove() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Shell.crib)
+        process.arguments = [
+            "--root", root.path, "run", "--rm", "--rootfs", rootfs.path, "sh", "-c",
+            "trap 'echo got-\(name); exit 5' \(name); echo ready; while true; do sleep 0.1; done",
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        #expect(String(decoding: output.fileHandleForReading.availableData, as: UTF8.self) == "ready\n")
+        kill(process.processIdentifier, signal)
+        let rest = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(String(decoding: rest, as: UTF8.self) == "got-\(name)\n")
+        #expect(process.terminationStatus == 5)
+    }
+
     @Test func sigtermReachesTheContainer() throws {
         try requireRoot()
         let rootfs = try BusyboxRootfs()

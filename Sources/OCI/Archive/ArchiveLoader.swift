@@ -19,7 +19,8 @@ public struct ArchiveLoader {
 
         if layout.fileExists("manifest.json") {
             for (position, entry) in try DockerArchiveSource.entries(of: layout).enumerated() {
-                let source = try DockerArchiveSource(layout: layout, entry: entry, name: "docker-archive:\(path):@\(position)")
+                let source = try DockerArchiveSource(
+                    layout: layout, entry: entry, name: "docker-archive:\(path):@\(position)")
                 // docker save writes short names that mean docker.io, as `busybox:latest`.
                 let names = try (entry.repoTags ?? []).map { try ImageReference(parsing: $0).description }
                 let destination = StoreImageDestination(store: store, names: names)
@@ -36,7 +37,9 @@ public struct ArchiveLoader {
                 if let image = destination.image { loaded.append(image) }
             }
         } else {
-            throw OCIError.invalidContent(object: "archive \(path)", reason: "neither a docker archive (manifest.json) nor an OCI archive (index.json)")
+            throw OCIError.invalidContent(
+                object: "archive \(path)",
+                reason: "neither a docker archive (manifest.json) nor an OCI archive (index.json)")
         }
         return loaded
     }

@@ -39,7 +39,8 @@ public final class DockerArchiveDestination: ImageDestination {
             let hashing = HashingSink(collector)
             try source.copyBlob(descriptor, into: hashing, progress: progress)
             try hashing.verify(descriptor, object: "config \(descriptor.digest) from \(source.name)")
-            let config = try CanonicalJSON.decode(ImageConfig.self, from: collector.data, source: "config \(descriptor.digest)")
+            let config = try CanonicalJSON.decode(
+                ImageConfig.self, from: collector.data, source: "config \(descriptor.digest)")
             diffIDs = config.rootfs.diffIDs
             let member = "\(descriptor.digest.encoded).json"
             try tar.addFile(member, data: collector.data)
@@ -66,7 +67,9 @@ public final class DockerArchiveDestination: ImageDestination {
             try source.copyBlob(descriptor, into: hashing, progress: progress)
             try hashing.verify(descriptor, object: "layer \(descriptor.digest) from \(source.name)")
             let inflated = HashingSink(staged)
-            try pump(try GzipSource(try FileSource(path: compressed.path), name: "layer \(descriptor.digest)"), into: inflated)
+            try pump(
+                try GzipSource(try FileSource(path: compressed.path), name: "layer \(descriptor.digest)"),
+                into: inflated)
             let diffID = inflated.finalize()
             let member = "\(diffID.encoded).tar"
             try tar.addFile(member, size: inflated.count) { sink in
@@ -74,27 +77,32 @@ public final class DockerArchiveDestination: ImageDestination {
             }
             layerMembers[descriptor.digest] = member
         default:
-            throw OCIError.unsupportedMediaType(descriptor.mediaType, object: "layer \(descriptor.digest) in a docker archive")
+            throw OCIError.unsupportedMediaType(
+                descriptor.mediaType, object: "layer \(descriptor.digest) in a docker archive")
         }
     }
 
     public func putManifest(_ manifest: ImageManifestData) throws {
         guard let configMember else {
-            throw OCIError.invalidContent(object: "image \(manifest.digest)", reason: "config was not copied before its manifest")
+            throw OCIError.invalidContent(
+                object: "image \(manifest.digest)", reason: "config was not copied before its manifest")
         }
         var layers = [String]()
         for layer in manifest.manifest.layers {
             guard let member = layerMembers[layer.digest] else {
-                throw OCIError.invalidContent(object: "image \(manifest.digest)", reason: "layer \(layer.digest) was not copied")
+                throw OCIError.invalidContent(
+                    object: "image \(manifest.digest)", reason: "layer \(layer.digest) was not copied")
             }
             layers.append(member)
         }
         for (member, diffID) in zip(layers, diffIDs) where member != "\(diffID.encoded).tar" {
-            throw OCIError.invalidContent(object: "image \(manifest.digest)", reason: "layer \(member) does not match diff_id \(diffID)")
+            throw OCIError.invalidContent(
+                object: "image \(manifest.digest)", reason: "layer \(member) does not match diff_id \(diffID)")
         }
 
         let tags = try names.map { try ImageReference(local: $0) }
-        let entry = DockerArchiveManifest(config: configMember, repoTags: tags.isEmpty ? nil : tags.map(\.familiar), layers: layers)
+        let entry = DockerArchiveManifest(
+            config: configMember, repoTags: tags.isEmpty ? nil : tags.map(\.familiar), layers: layers)
         try tar.addFile("manifest.json", data: try CanonicalJSON.encode([entry]))
 
         // `repositories` is the pre-1.10 index of `docker load`: repository, tag, top layer id.

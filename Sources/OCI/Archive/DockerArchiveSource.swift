@@ -26,7 +26,9 @@ public final class DockerArchiveSource: ImageSource {
         if let reference {
             if reference.hasPrefix("@"), let position = Int(reference.dropFirst()), entries.indices.contains(position) {
                 chosen = entries[position]
-            } else if let match = entries.first(where: { $0.repoTags?.contains(where: { Self.sameName($0, reference) }) ?? false }) {
+            } else if let match = entries.first(where: {
+                $0.repoTags?.contains(where: { Self.sameName($0, reference) }) ?? false
+            }) {
                 chosen = match
             } else {
                 throw OCIError.imageNotFound("\(reference) in docker archive \(path)")
@@ -34,7 +36,8 @@ public final class DockerArchiveSource: ImageSource {
         } else {
             guard entries.count == 1, let only = entries.first else {
                 throw OCIError.invalidContent(
-                    object: "docker archive \(path)", reason: "it holds \(entries.count) images; name one as docker-archive:\(path):NAME")
+                    object: "docker archive \(path)",
+                    reason: "it holds \(entries.count) images; name one as docker-archive:\(path):NAME")
             }
             chosen = only
         }
@@ -47,17 +50,21 @@ public final class DockerArchiveSource: ImageSource {
         self.name = name
 
         let configData = try layout.readFile(entry.config, limit: ContentStore.maximumMetadataSize)
-        let config = try CanonicalJSON.decode(ImageConfig.self, from: configData, source: "\(layout.path)/\(entry.config)")
+        let config = try CanonicalJSON.decode(
+            ImageConfig.self, from: configData, source: "\(layout.path)/\(entry.config)")
         guard config.rootfs.diffIDs.count == entry.layers.count else {
             throw OCIError.invalidContent(
                 object: "docker archive \(layout.path)",
-                reason: "\(entry.config) lists \(config.rootfs.diffIDs.count) diff_ids but manifest.json \(entry.layers.count) layers")
+                reason:
+                    "\(entry.config) lists \(config.rootfs.diffIDs.count) diff_ids but manifest.json \(entry.layers.count) layers"
+            )
         }
 
         var layers = [Descriptor]()
         for (member, diffID) in zip(entry.layers, config.rootfs.diffIDs) {
             guard let found = layout.reader.entry(member), case .file = found.kind else {
-                throw OCIError.invalidContent(object: "docker archive \(layout.path)", reason: "missing layer \(member)")
+                throw OCIError.invalidContent(
+                    object: "docker archive \(layout.path)", reason: "missing layer \(member)")
             }
             let source = try layout.openFile(member)
             var head = [UInt8](repeating: 0, count: 2)
@@ -71,10 +78,12 @@ public final class DockerArchiveSource: ImageSource {
             layers.append(descriptor)
         }
 
-        let configDescriptor = Descriptor(mediaType: .dockerConfig, digest: Digest.sha256(configData), size: Int64(configData.count))
+        let configDescriptor = Descriptor(
+            mediaType: .dockerConfig, digest: Digest.sha256(configData), size: Int64(configData.count))
         members[configDescriptor.digest] = entry.config
         let manifest = Manifest(config: configDescriptor, layers: layers, mediaType: .dockerManifest)
-        manifestData = try ImageManifestData(data: try CanonicalJSON.encode(manifest), mediaType: .dockerManifest, source: name)
+        manifestData = try ImageManifestData(
+            data: try CanonicalJSON.encode(manifest), mediaType: .dockerManifest, source: name)
     }
 
     /// Every image entry in a docker archive's manifest.json.
@@ -83,13 +92,16 @@ public final class DockerArchiveSource: ImageSource {
             throw OCIError.invalidContent(object: "docker archive \(layout.path)", reason: "no manifest.json in it")
         }
         return try CanonicalJSON.decode(
-            [DockerArchiveManifest].self, from: try layout.readFile("manifest.json", limit: ContentStore.maximumMetadataSize),
+            [DockerArchiveManifest].self,
+            from: try layout.readFile("manifest.json", limit: ContentStore.maximumMetadataSize),
             source: "\(layout.path)/manifest.json")
     }
 
     static func sameName(_ left: String, _ right: String) -> Bool {
         if left == right { return true }
-        guard let a = try? ImageReference(parsing: left), let b = try? ImageReference(parsing: right) else { return false }
+        guard let a = try? ImageReference(parsing: left), let b = try? ImageReference(parsing: right) else {
+            return false
+        }
         return a == b
     }
 
@@ -108,7 +120,8 @@ public final class DockerArchiveSource: ImageSource {
 
     public func copyBlob(_ descriptor: Descriptor, into sink: any ByteSink, progress: ((Int64) -> Void)?) throws {
         guard let member = members[descriptor.digest] else {
-            throw OCIError.invalidContent(object: "docker archive \(layout.path)", reason: "no member for blob \(descriptor.digest)")
+            throw OCIError.invalidContent(
+                object: "docker archive \(layout.path)", reason: "no member for blob \(descriptor.digest)")
         }
         try pump(try layout.openFile(member), into: sink, progress: progress)
     }

@@ -17,11 +17,14 @@ public final class LayoutImageDestination: ImageDestination {
         }
         let layoutFile = directory + "/oci-layout"
         if access(layoutFile, F_OK) != 0 {
-            try ContentStore.writeAtomically(Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: layoutFile, temporaryDirectory: directory)
+            try ContentStore.writeAtomically(
+                Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: layoutFile, temporaryDirectory: directory)
         }
     }
 
-    private func path(of digest: Digest) -> String { "\(directory)/blobs/\(digest.algorithm.rawValue)/\(digest.encoded)" }
+    private func path(of digest: Digest) -> String {
+        "\(directory)/blobs/\(digest.algorithm.rawValue)/\(digest.encoded)"
+    }
 
     public func existingBlob(_ descriptor: Descriptor) throws -> BlobPresence {
         access(path(of: descriptor.digest), F_OK) == 0 ? .present : .missing
@@ -34,7 +37,9 @@ public final class LayoutImageDestination: ImageDestination {
             try source.copyBlob(descriptor, into: hashing, progress: progress)
             try hashing.verify(descriptor, object: "blob \(descriptor.digest) from \(source.name)")
             try file.sync()
-            try checkSyscall("rename blob to", path: path(of: descriptor.digest)) { rename(file.path, path(of: descriptor.digest)) }
+            try checkSyscall("rename blob to", path: path(of: descriptor.digest)) {
+                rename(file.path, path(of: descriptor.digest))
+            }
         } catch {
             unlink(file.path)
             throw error
@@ -44,7 +49,8 @@ public final class LayoutImageDestination: ImageDestination {
     public func putManifest(_ manifest: ImageManifestData) throws {
         let manifestPath = path(of: manifest.digest)
         if access(manifestPath, F_OK) != 0 {
-            try ContentStore.writeAtomically(manifest.data, to: manifestPath, temporaryDirectory: directory + "/blobs/sha256")
+            try ContentStore.writeAtomically(
+                manifest.data, to: manifestPath, temporaryDirectory: directory + "/blobs/sha256")
         }
         var index = (try? OCILayoutDirectory(path: directory).readIndex()) ?? Index(manifests: [])
         var entry = Descriptor(mediaType: manifest.mediaType, digest: manifest.digest, size: Int64(manifest.data.count))
@@ -55,7 +61,8 @@ public final class LayoutImageDestination: ImageDestination {
             index.manifests.removeAll { $0.digest == manifest.digest && $0.annotations == nil }
         }
         index.manifests.append(entry)
-        try ContentStore.writeAtomically(try CanonicalJSON.encode(index), to: directory + "/index.json", temporaryDirectory: directory)
+        try ContentStore.writeAtomically(
+            try CanonicalJSON.encode(index), to: directory + "/index.json", temporaryDirectory: directory)
     }
 
     public func abort() {

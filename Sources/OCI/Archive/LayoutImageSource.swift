@@ -16,7 +16,9 @@ public final class LayoutImageSource: ImageSource {
             let matches = index.manifests.filter { Self.refName($0, matches: reference) }
             guard let first = matches.first else {
                 let known = index.manifests.compactMap { $0.annotations?[AnnotationKey.refName] }
-                throw OCIError.imageNotFound("\(reference) in \(layout.location) (it has \(known.isEmpty ? "no names" : known.joined(separator: ", ")))")
+                throw OCIError.imageNotFound(
+                    "\(reference) in \(layout.location) (it has \(known.isEmpty ? "no names" : known.joined(separator: ", ")))"
+                )
             }
             entry = first
         } else {
@@ -53,20 +55,24 @@ public final class LayoutImageSource: ImageSource {
     public func manifest(for platform: Platform) throws -> ImageManifestData {
         var descriptor = entry
         if descriptor.mediaType.isIndex {
-            let nested = try CanonicalJSON.decode(Index.self, from: try layout.readBlob(descriptor), source: "\(name)@\(descriptor.digest)")
+            let nested = try CanonicalJSON.decode(
+                Index.self, from: try layout.readBlob(descriptor), source: "\(name)@\(descriptor.digest)")
             guard let chosen = nested.manifest(for: platform) else {
                 throw OCIError.platformNotFound(
-                    reference: name, platform: platform.description, available: nested.manifests.compactMap { $0.platform?.description })
+                    reference: name, platform: platform.description,
+                    available: nested.manifests.compactMap { $0.platform?.description })
             }
             descriptor = chosen
         }
-        return try ImageManifestData(data: try layout.readBlob(descriptor), mediaType: descriptor.mediaType, source: name)
+        return try ImageManifestData(
+            data: try layout.readBlob(descriptor), mediaType: descriptor.mediaType, source: name)
     }
 
     public func copyBlob(_ descriptor: Descriptor, into sink: any ByteSink, progress: ((Int64) -> Void)?) throws {
         let path = OCILayoutDirectory.blobPath(descriptor.digest)
         guard layout.fileExists(path) else {
-            throw OCIError.invalidContent(object: "image layout \(layout.location)", reason: "missing blob \(descriptor.digest)")
+            throw OCIError.invalidContent(
+                object: "image layout \(layout.location)", reason: "missing blob \(descriptor.digest)")
         }
         try pump(try layout.openFile(path), into: sink, progress: progress)
     }

@@ -23,7 +23,9 @@ public final class OCILayoutDirectory: OCILayoutFiles {
             let count = try source.read(into: buffer)
             if count == 0 { return data }
             data.append(contentsOf: buffer[0..<count])
-            if Int64(data.count) > limit { throw OCIError.tooLarge(object: full, size: Int64(data.count), limit: limit) }
+            if Int64(data.count) > limit {
+                throw OCIError.tooLarge(object: full, size: Int64(data.count), limit: limit)
+            }
         }
     }
 

@@ -29,7 +29,10 @@ extension OCILayoutFiles {
     /// Reads a manifest, index or config blob and checks it against its descriptor.
     func readBlob(_ descriptor: Descriptor) throws -> Data {
         let path = Self.blobPath(descriptor.digest)
-        guard fileExists(path) else { throw OCIError.invalidContent(object: "image layout \(location)", reason: "missing blob \(descriptor.digest)") }
+        guard fileExists(path) else {
+            throw OCIError.invalidContent(
+                object: "image layout \(location)", reason: "missing blob \(descriptor.digest)")
+        }
         let data = try readFile(path, limit: ContentStore.maximumMetadataSize)
         let actual = Digest.sha256(data)
         guard actual == descriptor.digest else {

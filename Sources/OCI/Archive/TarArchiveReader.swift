@@ -63,7 +63,9 @@ public final class TarArchiveReader {
         guard let entry = entry(name), case .file = entry.kind else {
             throw OCIError.invalidContent(object: "archive \(path)", reason: "no file \(name) in it")
         }
-        guard entry.size <= limit else { throw OCIError.tooLarge(object: "\(name) in \(path)", size: entry.size, limit: limit) }
+        guard entry.size <= limit else {
+            throw OCIError.tooLarge(object: "\(name) in \(path)", size: entry.size, limit: limit)
+        }
         return try readBytes(at: entry.offset, count: Int(entry.size))
     }
 
@@ -93,7 +95,8 @@ public final class TarArchiveReader {
             let bytes = [UInt8](block)
             if bytes.allSatisfy({ $0 == 0 }) { return }
             guard Self.checksumMatches(bytes) else {
-                throw OCIError.invalidContent(object: "archive \(path)", reason: "not a tar file (bad header checksum at byte \(offset))")
+                throw OCIError.invalidContent(
+                    object: "archive \(path)", reason: "not a tar file (bad header checksum at byte \(offset))")
             }
 
             let type = bytes[156]
@@ -183,7 +186,8 @@ public final class TarArchiveReader {
                 if value > 0 { break } else { continue }
             }
             guard byte >= 0x30 && byte <= 0x37 else {
-                throw OCIError.invalidContent(object: "archive \(path)", reason: "invalid number in header at byte \(offset)")
+                throw OCIError.invalidContent(
+                    object: "archive \(path)", reason: "invalid number in header at byte \(offset)")
             }
             value = value * 8 + Int64(byte - 0x30)
         }
@@ -225,7 +229,8 @@ public final class TarArchiveReader {
             }
         }
         if done < count && !allowShort {
-            throw OCIError.invalidContent(object: "archive \(path)", reason: "truncated at byte \(offset + Int64(done))")
+            throw OCIError.invalidContent(
+                object: "archive \(path)", reason: "truncated at byte \(offset + Int64(done))")
         }
         return data.prefix(done)
     }
@@ -245,7 +250,9 @@ public final class TarArchiveReader {
         func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
             guard remaining > 0, let base = buffer.baseAddress else { return 0 }
             let wanted = Int(min(Int64(buffer.count), remaining))
-            let got = try checkSyscall("read", path: reader.path) { pread(reader.descriptor, base, wanted, off_t(offset)) }
+            let got = try checkSyscall("read", path: reader.path) {
+                pread(reader.descriptor, base, wanted, off_t(offset))
+            }
             guard got > 0 else {
                 throw OCIError.invalidContent(object: "archive \(reader.path)", reason: "truncated at byte \(offset)")
             }

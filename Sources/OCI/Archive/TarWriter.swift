@@ -65,11 +65,14 @@ public final class TarWriter {
         if !records.isEmpty {
             var body = Data()
             for (key, value) in records { body.append(Self.paxRecord(key, value)) }
-            try writeHeaderBlock(name: Array("PaxHeaders/\(name.suffix(80))".utf8.prefix(100)), prefix: [], size: Int64(body.count), mode: 0o644, type: UInt8(ascii: "x"))
+            try writeHeaderBlock(
+                name: Array("PaxHeaders/\(name.suffix(80))".utf8.prefix(100)), prefix: [], size: Int64(body.count),
+                mode: 0o644, type: UInt8(ascii: "x"))
             try body.withUnsafeBytes { try sink.write($0) }
             try pad(Int64(body.count))
         }
-        try writeHeaderBlock(name: nameField, prefix: prefixField, size: min(size, 0o77777777777), mode: mode, type: type)
+        try writeHeaderBlock(
+            name: nameField, prefix: prefixField, size: min(size, 0o77777777777), mode: mode, type: type)
     }
 
     private func writeHeaderBlock(name: [UInt8], prefix: [UInt8], size: Int64, mode: Int, type: UInt8) throws {

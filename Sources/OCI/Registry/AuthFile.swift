@@ -123,14 +123,17 @@ public struct AuthFile: Sendable {
             let colon = text.firstIndex(of: ":")
         else {
             // The value is a secret: the message names the entry, never its content.
-            throw OCIError.malformedJSON(path: path, underlying: "entry \"\(key)\" has an auth value that is not base64 of user:password")
+            throw OCIError.malformedJSON(
+                path: path, underlying: "entry \"\(key)\" has an auth value that is not base64 of user:password")
         }
-        return RegistryCredentials(username: String(text[..<colon]), password: String(text[text.index(after: colon)...]))
+        return RegistryCredentials(
+            username: String(text[..<colon]), password: String(text[text.index(after: colon)...]))
     }
 
     private func write(_ document: [String: Any]) throws {
         let directory = (path as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
 
         // The file contains passwords: it is created 0600 before anything is written to it, and

@@ -1,8 +1,7 @@
 import Foundation
 
-/// The body of a request: nothing, bytes in memory, or a whole file read as it is sent.
+/// The body of a request: nothing, or bytes in memory.
 enum HTTPBody {
     case none
     case data(Data)
-    case file(String)
 }

@@ -68,7 +68,6 @@ final class HTTPSession: NSObject, URLSessionDataDelegate, @unchecked Sendable {
         switch body {
         case .none: task = session.dataTask(with: request)
         case .data(let data): task = session.uploadTask(with: request, from: data)
-        case .file(let path): task = session.uploadTask(with: request, fromFile: URL(fileURLWithPath: path))
         }
         lock.withLock { exchanges[task.taskIdentifier] = exchange }
         task.resume()
@@ -77,7 +76,8 @@ final class HTTPSession: NSObject, URLSessionDataDelegate, @unchecked Sendable {
         if let deadline, exchange.done.wait(timeout: .now() + deadline) == .timedOut {
             task.cancel()
             lock.withLock { _ = exchanges.removeValue(forKey: task.taskIdentifier) }
-            throw HTTPTransportError(url: request.url ?? URL(fileURLWithPath: "/"), underlying: URLError(.timedOut), fromBodyHandler: false)
+            throw HTTPTransportError(
+                url: request.url ?? URL(fileURLWithPath: "/"), underlying: URLError(.timedOut), fromBodyHandler: false)
         }
         if deadline == nil { exchange.done.wait() }
         lock.withLock { _ = exchanges.removeValue(forKey: task.taskIdentifier) }

@@ -22,7 +22,10 @@ public final class RegistryClient: @unchecked Sendable {
         public var retryDelay: TimeInterval = 0.25
         /// Blobs up to this size go up in one PUT; larger ones in PATCH chunks of `chunkSize`.
         public var monolithicLimit: Int64 = 32 << 20
-        public var chunkSize: Int64 = 64 << 20
+        /// Each chunk is read into memory before it is sent, so a push holds up to
+        /// `parallelBlobs` chunks at once. Fewer, larger PATCH requests pushed faster to
+        /// docker-registry 2.8 (128 MiB against 64 MiB: about 1.3 s against 1.5 s for 200 MiB).
+        public var chunkSize: Int64 = 128 << 20
         /// Blobs transferred at the same time.
         public var parallelBlobs = 4
 
@@ -109,7 +112,8 @@ public final class RegistryClient: @unchecked Sendable {
             }
         }
         throw OCIError.connectionFailed(
-            operation: "reach", object: "registry \(registry)", underlying: "\(lastError.map { "\($0)" } ?? "no scheme tried")")
+            operation: "reach", object: "registry \(registry)",
+            underlying: "\(lastError.map { "\($0)" } ?? "no scheme tried")")
     }
 
     // MARK: - Requests
@@ -124,6 +128,8 @@ public final class RegistryClient: @unchecked Sendable {
         var headers: [String: String] = [:]
         var body: HTTPBody = .none
         var scopes: [String]
+        /// Whether a dropped connection sends the request again; off where that is unsafe.
+        var retriesDroppedConnections = true
         /// The operation and its object as error messages name them: "pull manifest", "host/repo:tag".
         var operation: String
         var object: String
@@ -156,10 +162,13 @@ public final class RegistryClient: @unchecked Sendable {
             } catch let error as HTTPTransportError {
                 // A body handler that has seen part of a body cannot take it again from the start;
                 // blob downloads resume on their own instead.
-                guard error.isRetryable, bodyHandler == nil, attempt < configuration.maxAttempts else {
+                guard error.isRetryable, request.retriesDroppedConnections, bodyHandler == nil,
+                    attempt < configuration.maxAttempts
+                else {
                     if let underlying = error.underlying as? OCIError { throw underlying }
                     if error.fromBodyHandler { throw error.underlying }
-                    throw OCIError.connectionFailed(operation: request.operation, object: request.object, underlying: "\(error)")
+                    throw OCIError.connectionFailed(
+                        operation: request.operation, object: request.object, underlying: "\(error)")
                 }
                 backoff(attempt, request, reason: "\(error)")
                 attempt += 1
@@ -222,7 +231,8 @@ public final class RegistryClient: @unchecked Sendable {
     func resolveLocation(_ location: String?, request: Request) throws -> URL {
         guard let location, let base = lock.withLock({ baseURL }), let url = URL(string: location, relativeTo: base)
         else {
-            throw OCIError.invalidContent(object: "response to \(request.operation) \(request.object)", reason: "missing Location header")
+            throw OCIError.invalidContent(
+                object: "response to \(request.operation) \(request.object)", reason: "missing Location header")
         }
         return url.absoluteURL
     }
@@ -245,14 +255,16 @@ public final class RegistryClient: @unchecked Sendable {
         }
         if challenges.contains(where: { $0.scheme == "basic" }) {
             guard let credentials = configuration.credentials else {
-                throw OCIError.unauthorized(registry: registry, detail: "the registry requires a login; run crib login \(registry)")
+                throw OCIError.unauthorized(
+                    registry: registry, detail: "the registry requires a login; run crib login \(registry)")
             }
             lock.withLock { authorizations[""] = credentials.basicAuthorization }
             return
         }
         let offered = challenges.map(\.scheme).joined(separator: ", ")
         throw OCIError.unauthorized(
-            registry: registry, detail: offered.isEmpty ? "HTTP 401 without a challenge" : "unsupported scheme \(offered)")
+            registry: registry,
+            detail: offered.isEmpty ? "HTTP 401 without a challenge" : "unsupported scheme \(offered)")
     }
 
     private func fetchToken(_ challenge: AuthChallenge, scopes: [String]) throws -> String {
@@ -316,7 +328,8 @@ public final class RegistryClient: @unchecked Sendable {
         if response.isSuccess { return }
         guard response.status == 401 else {
             throw OCIError.registryFailure(
-                operation: "log in to", object: registry, status: response.status, detail: OCIError.registryDetail(response.body))
+                operation: "log in to", object: registry, status: response.status,
+                detail: OCIError.registryDetail(response.body))
         }
         let challenges = AuthChallenge.parse(response.header("WWW-Authenticate") ?? "")
         guard let bearer = challenges.first(where: { $0.scheme == "bearer" }) else {
@@ -341,7 +354,8 @@ extension OCIError {
         if let envelope = try? JSONDecoder().decode(Envelope.self, from: body), let errors = envelope.errors,
             !errors.isEmpty
         {
-            return errors.map { [$0.code, $0.message].compactMap { $0 }.joined(separator: ": ") }.joined(separator: "; ")
+            return errors.map { [$0.code, $0.message].compactMap { $0 }.joined(separator: ": ") }.joined(
+                separator: "; ")
         }
         let text = String(decoding: body.prefix(200), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)

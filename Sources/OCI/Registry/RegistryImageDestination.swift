@@ -22,7 +22,10 @@ public final class RegistryImageDestination: ImageDestination {
     public var name: String { "docker://\(reference)" }
     public var parallelBlobs: Int { client.configuration.parallelBlobs }
 
-    public init(client: RegistryClient, reference: ImageReference, mountSources: [Digest: [String]] = [:], stagingDirectory: String) {
+    public init(
+        client: RegistryClient, reference: ImageReference, mountSources: [Digest: [String]] = [:],
+        stagingDirectory: String
+    ) {
         self.client = client
         self.reference = reference
         self.mountSources = mountSources
@@ -47,7 +50,8 @@ public final class RegistryImageDestination: ImageDestination {
     public func existingBlob(_ descriptor: Descriptor) throws -> BlobPresence {
         if try client.blobExists(repository: reference.path, digest: descriptor.digest) { return .present }
         for source in mountSources[descriptor.digest] ?? [] where source != reference.path {
-            if let location = try client.mountBlob(repository: reference.path, digest: descriptor.digest, from: source) {
+            if let location = try client.mountBlob(repository: reference.path, digest: descriptor.digest, from: source)
+            {
                 // The registry opened a plain upload instead; the push continues on it.
                 lock.withLock { openUploads[descriptor.digest] = location }
                 break
@@ -84,7 +88,8 @@ public final class RegistryImageDestination: ImageDestination {
             throw OCIError.digestMismatch(object: "manifest for \(name)", expected: digest, actual: manifest.digest)
         }
         try client.putManifest(
-            repository: reference.path, reference: tagOrDigest, data: manifest.data, mediaType: manifest.mediaType.rawValue)
+            repository: reference.path, reference: tagOrDigest, data: manifest.data,
+            mediaType: manifest.mediaType.rawValue)
     }
 
     public func abort() {

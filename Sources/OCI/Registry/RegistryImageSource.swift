@@ -33,7 +33,8 @@ public final class RegistryImageSource: ImageSource {
 
     public func copyBlob(_ descriptor: Descriptor, into sink: any ByteSink, progress: ((Int64) -> Void)?) throws {
         try client.fetchBlob(
-            repository: reference.path, digest: descriptor.digest, size: descriptor.size, into: sink, progress: progress)
+            repository: reference.path, digest: descriptor.digest, size: descriptor.size, into: sink, progress: progress
+        )
     }
 
     public func localPath(of descriptor: Descriptor) -> String? { nil }

@@ -8,7 +8,9 @@ extension ContentStore {
     public func addImage(_ descriptor: Descriptor, names: [String]) throws -> StoredImage {
         try holdForWriting()
         let qualified = try names.map { try ImageReference(local: $0).description }
-        let image = try load(Descriptor(mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size), names: qualified)
+        let image = try load(
+            Descriptor(mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size),
+            names: qualified)
         for layer in image.manifest.layers where !hasBlob(layer.digest) {
             throw OCIError.blobNotFound(layer.digest)
         }
@@ -17,17 +19,22 @@ extension ContentStore {
             var index = try readIndex()
             var orphaned = [Descriptor]()
             for name in qualified {
-                if let position = index.manifests.firstIndex(where: { $0.annotations?[AnnotationKey.refName] == name }) {
+                if let position = index.manifests.firstIndex(where: { $0.annotations?[AnnotationKey.refName] == name })
+                {
                     let previous = index.manifests.remove(at: position)
                     if previous.digest != descriptor.digest { orphaned.append(previous) }
                 }
             }
             if !qualified.isEmpty {
-                index.manifests.removeAll { $0.digest == descriptor.digest && $0.annotations?[AnnotationKey.refName] == nil }
+                index.manifests.removeAll {
+                    $0.digest == descriptor.digest && $0.annotations?[AnnotationKey.refName] == nil
+                }
             }
             var entry = Descriptor(mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size)
             if qualified.isEmpty {
-                if !index.manifests.contains(where: { $0.digest == descriptor.digest }) { index.manifests.append(entry) }
+                if !index.manifests.contains(where: { $0.digest == descriptor.digest }) {
+                    index.manifests.append(entry)
+                }
             }
             for name in qualified {
                 entry.annotations = [AnnotationKey.refName: name]

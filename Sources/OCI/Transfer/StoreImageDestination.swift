@@ -31,7 +31,8 @@ public final class StoreImageDestination: ImageDestination {
         let writer = try lock.withLock { try store.beginBlob() }
         do {
             try source.copyBlob(descriptor, into: writer, progress: progress)
-            _ = try writer.commit(mediaType: descriptor.mediaType, expected: descriptor.digest, expectedSize: descriptor.size)
+            _ = try writer.commit(
+                mediaType: descriptor.mediaType, expected: descriptor.digest, expectedSize: descriptor.size)
         } catch {
             writer.abort()
             throw error

@@ -29,7 +29,8 @@ public struct TransferEndpoints {
         case .registry(let image):
             return RegistryImageSource(client: try client(for: image.domain), reference: image)
         case .ociLayout(let path, let name):
-            return try LayoutImageSource(layout: OCILayoutDirectory(path: path), reference: name, transport: reference.description)
+            return try LayoutImageSource(
+                layout: OCILayoutDirectory(path: path), reference: name, transport: reference.description)
         case .ociArchive(let path, let name):
             return try LayoutImageSource(
                 layout: try TarArchiveLayout(path: path, temporaryDirectory: store.root.tmp), reference: name,
@@ -43,7 +44,8 @@ public struct TransferEndpoints {
     ///
     /// - Parameter sourceNames: names the image has, used where the destination names
     ///   nothing itself (an archive without `:ref`).
-    public func destination(_ reference: TransportReference, sourceNames: [String] = []) throws -> any ImageDestination {
+    public func destination(_ reference: TransportReference, sourceNames: [String] = []) throws -> any ImageDestination
+    {
         switch reference {
         case .store(let name):
             return StoreImageDestination(store: store, names: [name])

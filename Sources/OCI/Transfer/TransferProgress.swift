@@ -28,13 +28,16 @@ final class TransferProgress: @unchecked Sendable {
             let rate = Double(bytes) / max(now - start, 0.001)
             live.progress(
                 id: descriptor.digest.description,
-                line: "\(verb) blob \(descriptor.digest.shortID): \(Self.bytes(bytes)) of \(Self.bytes(descriptor.size)) (\(Self.bytes(Int64(rate)))/s)")
+                line:
+                    "\(verb) blob \(descriptor.digest.shortID): \(Self.bytes(bytes)) of \(Self.bytes(descriptor.size)) (\(Self.bytes(Int64(rate)))/s)"
+            )
         }
     }
 
     func finished(_ descriptor: Descriptor, verb: String, seconds: TimeInterval) {
         let rate = Double(descriptor.size) / max(seconds, 0.001)
-        let line = "\(verb) blob \(descriptor.digest.shortID): \(Self.bytes(descriptor.size)) in \(String(format: "%.2f", seconds)) s (\(Self.bytes(Int64(rate)))/s)"
+        let line =
+            "\(verb) blob \(descriptor.digest.shortID): \(Self.bytes(descriptor.size)) in \(String(format: "%.2f", seconds)) s (\(Self.bytes(Int64(rate)))/s)"
         report(descriptor, line)
     }
 

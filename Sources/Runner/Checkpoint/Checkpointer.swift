@@ -289,7 +289,8 @@ public final class Checkpointer {
     private func criuVersion(spec: ContainerSpec, criu: String) throws -> String {
         var versionSpec = spec
         versionSpec.arguments = [criu, "--version"]
-        versionSpec.privileged = false
+        // Privileged like the checkpoint run itself: an image's criu carries file capabilities,
+        // and the kernel refuses to exec it (EPERM) where the bounding set lacks one of them.
         let pipe = try Self.makePipe()
         versionSpec.standardInput = nil
         versionSpec.standardOutput = pipe.write

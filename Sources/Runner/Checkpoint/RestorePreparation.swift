@@ -43,6 +43,9 @@ public enum RestorePreparation {
                 granted.append("a writable /proc/sys/kernel/ns_last_pid")
             }
         }
+        // An image that restores itself runs its criu as its own non-root user, on the file
+        // capabilities the criu binary carries; no_new_privs would make exec ignore them.
+        spec.noNewPrivileges = false
         spec.pidOffset = restorePIDOffset
         // Signals reach the restored tree, and the container lasts as long as it does: a
         // restoring criu passes no signal on, and a detached one exits once the tree runs.

@@ -8,13 +8,13 @@ struct BuildCommand: Command {
     static let usage = "build [OPTIONS] [CONTEXT]"
     static let options: [OptionSpec] = [
         .repeated("tag", short: "t", "NAME", help: "name the image NAME[:TAG]; repeatable"),
-        .value("file", short: "f", "PATH", help: "the Dockerfile (default: CONTEXT/Containerfile, then CONTEXT/Dockerfile)"),
+        .value("file", short: "f", "PATH", help: "read the Dockerfile from PATH (default: CONTEXT/Containerfile, then CONTEXT/Dockerfile)"),
         .repeated("build-arg", "NAME[=VALUE]", help: "set an ARG; without a value, take it from the environment"),
         .value("target", "STAGE", help: "build the named stage and the stages it needs, not the last stage"),
         .repeated("label", "KEY=VALUE", help: "set a label on the image"),
         .flag("no-cache", help: "run every step instead of reusing cached layers"),
         .value("network", "MODE", help: "network for RUN steps: host (default), none or private"),
-        .value("timestamp", "SECONDS", help: "set every created time and file time to SECONDS since the epoch (default: SOURCE_DATE_EPOCH)"),
+        .value("timestamp", "SECONDS", help: "set created times to SECONDS since the epoch and clamp later file times to it (default: SOURCE_DATE_EPOCH)"),
         .value("compression", "FORMAT", help: "layer compression: gzip (default), zstd or none"),
         .flag("dry-run", help: "parse and plan the build, print the plan, and run nothing"),
     ] + RegistryOptions.specs

@@ -3,7 +3,8 @@ import OCI
 
 struct CopyCommand: Command {
     static let name = "copy"
-    static let abstract = "Copy an image between transports: oci:, oci-archive:, docker-archive:, docker:// and the store"
+    static let abstract =
+        "Copy an image between transports: oci:, oci-archive:, docker-archive:, docker:// and the store"
     static let usage = "copy [--platform OS/ARCH] [--tls-verify=false] SOURCE DESTINATION"
     static let options: [OptionSpec] =
         [.value("platform", "OS/ARCH[/VARIANT]", help: "pick this platform from an index (default linux/amd64)")]

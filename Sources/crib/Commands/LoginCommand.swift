@@ -7,7 +7,8 @@ struct LoginCommand: Command {
     static let usage = "login [-u USER] [-p PASSWORD | --password-stdin] [--tls-verify=false] REGISTRY"
     static let options: [OptionSpec] = [
         .value("username", short: "u", "USER", help: "user name"),
-        .value("password", short: "p", "PASSWORD", help: "password (visible in the process list; prefer --password-stdin)"),
+        .value(
+            "password", short: "p", "PASSWORD", help: "password (visible in the process list; prefer --password-stdin)"),
         .flag("password-stdin", help: "read the password from standard input"),
         .value("tls-verify", "BOOL", help: "verify TLS certificates (default true); false also allows plain http"),
         .value("authfile", "FILE", help: "store credentials in FILE instead of podman's auth.json"),

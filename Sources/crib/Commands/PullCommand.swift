@@ -34,11 +34,13 @@ struct PullCommand: Command {
         let names: [String]
         switch source {
         case .registry(let reference): names = [reference.description]
-        case .ociLayout(_, let name), .ociArchive(_, let name), .dockerArchive(_, let name): names = name.map { [$0] } ?? []
+        case .ociLayout(_, let name), .ociArchive(_, let name), .dockerArchive(_, let name):
+            names = name.map { [$0] } ?? []
         case .store: names = []
         }
         let destination = StoreImageDestination(store: endpoints.store, names: names)
-        try ImageCopier(log: endpoints.log).copy(from: try endpoints.source(source), to: destination, platform: platform)
+        try ImageCopier(log: endpoints.log).copy(
+            from: try endpoints.source(source), to: destination, platform: platform)
         if let image = destination.image { print(image.id.encoded) }
         return 0
     }

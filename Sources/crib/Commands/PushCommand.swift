@@ -41,10 +41,18 @@ struct PushCommand: Command {
         if let destination {
             target = destination
         } else {
-            // The image's own name says where it goes: `crib push 127.0.0.1:5000/app:1`.
-            let reference = try ImageReference(parsing: source.image.names.first { Self.matches($0, image) } ?? image)
+            // The image's own name says where it goes: `crib push 127.0.0.1:5000/app:1`. The
+            // stored name that the lookup matched decides, so `app:1` means `localhost/app:1`.
+            guard let stored = source.image.names.first(where: { Self.matches($0, image) }) ?? source.image.names.first
+            else {
+                throw UsageError(
+                    "\(image) has no name; give a destination such as docker://HOST/REPOSITORY:TAG", command: Self.name)
+            }
+            let reference = try ImageReference(parsing: stored)
             guard reference.domain != ImageReference.localDomain else {
-                throw UsageError("\(image) has no registry in its name; give a destination such as docker://HOST/\(reference.path)", command: Self.name)
+                throw UsageError(
+                    "\(image) has no registry in its name; give a destination such as docker://HOST/\(reference.path)",
+                    command: Self.name)
             }
             target = .registry(reference)
         }
@@ -57,7 +65,6 @@ struct PushCommand: Command {
     }
 
     private static func matches(_ name: String, _ text: String) -> Bool {
-        guard let full = try? ImageReference(parsing: text) else { return false }
-        return full.description == name
+        [try? ImageReference(local: text), try? ImageReference(parsing: text)].contains { $0?.description == name }
     }
 }

@@ -24,7 +24,8 @@ struct RegistryOptions {
             guard let colon = creds.firstIndex(of: ":") else {
                 throw UsageError("option --creds takes USER:PASSWORD", command: command)
             }
-            credentials = RegistryCredentials(username: String(creds[..<colon]), password: String(creds[creds.index(after: colon)...]))
+            credentials = RegistryCredentials(
+                username: String(creds[..<colon]), password: String(creds[creds.index(after: colon)...]))
         } else {
             credentials = nil
         }
@@ -32,7 +33,8 @@ struct RegistryOptions {
 
     /// The client settings for `registry`: given credentials first, then stored ones.
     func configuration(for registry: String) throws -> RegistryClient.Configuration {
-        RegistryClient.Configuration(tlsVerify: tlsVerify, credentials: try credentials ?? authFile.credentials(for: registry))
+        RegistryClient.Configuration(
+            tlsVerify: tlsVerify, credentials: try credentials ?? authFile.credentials(for: registry))
     }
 
     func endpoints(_ global: GlobalOptions) throws -> TransferEndpoints {

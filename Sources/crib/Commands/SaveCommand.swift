@@ -25,7 +25,8 @@ struct SaveCommand: Command {
         switch arguments.value("format") {
         case nil, "docker-archive": dockerFormat = true
         case "oci-archive": dockerFormat = false
-        case let other?: throw UsageError("unsupported format \"\(other)\"; use oci-archive or docker-archive", command: Self.name)
+        case let other?:
+            throw UsageError("unsupported format \"\(other)\"; use oci-archive or docker-archive", command: Self.name)
         }
         self.global = global
     }
@@ -34,7 +35,9 @@ struct SaveCommand: Command {
         let store = try ContentStore(root: global.root, log: global.log)
         let stored = try store.image(image)
         let source = StoreImageSource(store: store, image: stored)
-        let name = stored.names.first { ($0 == image) || ((try? ImageReference(local: image).description) == $0) } ?? stored.names.first
+        let name =
+            stored.names.first { ($0 == image) || ((try? ImageReference(local: image).description) == $0) }
+            ?? stored.names.first
         let destination: any ImageDestination
         if dockerFormat {
             destination = try DockerArchiveDestination(path: output, names: name.map { [$0] } ?? [])

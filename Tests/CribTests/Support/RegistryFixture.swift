@@ -60,7 +60,9 @@ final class RegistryFixture {
             usleep(50_000)
         }
         stop()
-        throw TestFailure("docker-registry did not listen on \(host) within 5 s; log: \((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
+        throw TestFailure(
+            "docker-registry did not listen on \(host) within 5 s; log: \((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")"
+        )
     }
 
     func stop() {
@@ -76,7 +78,9 @@ final class RegistryFixture {
     /// Returns the access-log lines for `method` requests whose path contains `fragment`.
     func accessLog(method: String, containing fragment: String) -> [String] {
         let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").map(String.init).filter { $0.contains("\"\(method) ") && $0.contains(fragment) }
+        return text.split(separator: "\n").map(String.init).filter {
+            $0.contains("\"\(method) ") && $0.contains(fragment)
+        }
     }
 }
 
@@ -88,7 +92,9 @@ func canConnect(port: UInt16) -> Bool {
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     address.sin_port = port.bigEndian
     return withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
     } == 0
 }
 
@@ -106,7 +112,9 @@ struct ToolResult {
 
 /// Runs a program to completion with its output captured.
 @discardableResult
-func runTool(_ path: String, _ arguments: [String], environment: [String: String]? = nil, input: String? = nil) throws -> ToolResult {
+func runTool(_ path: String, _ arguments: [String], environment: [String: String]? = nil, input: String? = nil) throws
+    -> ToolResult
+{
     guard FileManager.default.isExecutableFile(atPath: path) else {
         throw TestFailure("\(path) is missing: run bash scripts/setup.sh")
     }

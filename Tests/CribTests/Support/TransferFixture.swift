@@ -19,7 +19,6 @@ struct TransferFixture {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-
     var environment: [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["HOME"] = directory + "/home"
@@ -32,7 +31,8 @@ struct TransferFixture {
     /// Runs crib with this fixture's root and environment.
     @discardableResult
     func crib(_ arguments: [String], root: String? = nil, input: String? = nil) throws -> ToolResult {
-        try runTool(CribFixture.binary, ["--root", root ?? self.root] + arguments, environment: environment, input: input)
+        try runTool(
+            CribFixture.binary, ["--root", root ?? self.root] + arguments, environment: environment, input: input)
     }
 
     func store(root: String? = nil) throws -> ContentStore {
@@ -42,7 +42,13 @@ struct TransferFixture {
     /// Writes an image into the store: one layer per entry of `layers`, each a tar of the
     /// given files (path to content), gzip-compressed when `gzip` is set.
     @discardableResult
-    func makeImage(_ name: String, layers: [(files: [String: String], gzip: Bool)], base: StoredImage? = nil, root: String? = nil)
+    ///
+    /// `hostFiles` (path in the image to a host file) go into the first layer, such as a
+    /// static busybox that makes the image runnable.
+    func makeImage(
+        _ name: String, layers: [(files: [String: String], gzip: Bool)], base: StoredImage? = nil, root: String? = nil,
+        hostFiles: [String: String] = [:]
+    )
         throws -> StoredImage
     {
         let store = try store(root: root)
@@ -56,9 +62,19 @@ struct TransferFixture {
                     atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try text.write(toFile: full, atomically: true, encoding: .utf8)
             }
+            for (path, hostPath) in hostFiles where position == 0 {
+                let full = content + "/" + path
+                try FileManager.default.createDirectory(
+                    atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try FileManager.default.copyItem(atPath: hostPath, toPath: full)
+            }
             let tarPath = content + ".tar"
             let tarred = try runTool(
-                "/bin/tar", ["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner", "-C", content, "-cf", tarPath, "."])
+                "/bin/tar",
+                [
+                    "--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner", "-C", content, "-cf",
+                    tarPath, ".",
+                ])
             guard tarred.status == 0 else { throw TestFailure("tar failed for layer \(position): \(tarred.stderr)") }
             let tar = try Data(contentsOf: URL(fileURLWithPath: tarPath))
             diffIDs.append(Digest.sha256(tar))
@@ -89,7 +105,8 @@ struct TransferFixture {
 
 /// skopeo's JSON for an image, parsed.
 func skopeoInspect(_ reference: String, raw: Bool = false) throws -> [String: Any] {
-    let result = try runTool("/usr/bin/skopeo", ["inspect", "--tls-verify=false"] + (raw ? ["--raw"] : []) + [reference])
+    let result = try runTool(
+        "/usr/bin/skopeo", ["inspect", "--tls-verify=false"] + (raw ? ["--raw"] : []) + [reference])
     guard result.status == 0 else { throw TestFailure("skopeo inspect \(reference) failed: \(result.stderr)") }
     guard let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] else {
         throw TestFailure("skopeo inspect \(reference) printed no JSON object")

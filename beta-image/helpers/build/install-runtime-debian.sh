@@ -31,6 +31,9 @@ Pin-Priority: 100
 PIN
 apt-get -o Acquire::Check-Valid-Until=false update
 apt-get install -y --no-install-recommends -t sid criu
+# Before setcap: once criu has file capabilities, a build step whose bounding
+# set lacks them (buildah's default, for one) may no longer exec it.
+criu --version
 
 # A non-root user can run criu only when the binary carries the capabilities
 # itself: CAP_CHECKPOINT_RESTORE for ns_last_pid/clone3 set_tid and
@@ -38,7 +41,7 @@ apt-get install -y --no-install-recommends -t sid criu
 # restore socket options. The container must not set no_new_privs and its
 # bounding set must hold these three, or the kernel ignores the file caps.
 setcap cap_checkpoint_restore,cap_net_admin,cap_sys_ptrace=eip /usr/sbin/criu
-criu --version
+getcap /usr/sbin/criu
 
 # Lists and caches only served this install; the sources stay so that images
 # built on top can apt-get update again.

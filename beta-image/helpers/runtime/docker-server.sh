@@ -3,7 +3,7 @@
 #  1. $CHECKPOINT_DIR/image contains a CRIU dump: restore the server from it.
 #  2. WLP_CHECKPOINT names a phase: start the server (the command given), let it
 #     reach that phase, dump it with criu, and exit 0. The container's file
-#     system then holds the dump; committing it makes the checkpoint image.
+#     system then contains the dump; committing it makes the checkpoint image.
 #  3. Otherwise: exec the command, with no_new_privs set.
 #
 # Phases: features, deployment (or beforeAppStart), applications (or afterAppStart).
@@ -34,7 +34,20 @@ if [ "$(id -u)" -ne 0 ]; then
   criu_mode=(--unprivileged)
 fi
 
+# The kernel refuses to exec a file whose file capabilities exceed the
+# bounding set, so check it first and name the fix.
+require_criu_capabilities() {
+  local bounding
+  bounding=$(awk '/^CapBnd:/ {print $2}' /proc/self/status)
+  # CAP_NET_ADMIN is bit 12, CAP_SYS_PTRACE bit 19, CAP_CHECKPOINT_RESTORE bit 40.
+  local needed=$(( (1 << 12) | (1 << 19) | (1 << 40) ))
+  if (( (16#$bounding & needed) != needed )); then
+    fail "criu needs CHECKPOINT_RESTORE, NET_ADMIN and SYS_PTRACE in the container's capability bounding set (CapBnd $bounding); run with --cap-add=CHECKPOINT_RESTORE --cap-add=NET_ADMIN --cap-add=SYS_PTRACE"
+  fi
+}
+
 restore() {
+  require_criu_capabilities
   local work
   work=$(mktemp -d "${TMPDIR:-/tmp}/criu-restore.XXXXXX")
   local flags=(
@@ -68,12 +81,16 @@ restore() {
   # server is in a process group of its own, so tini -g does not reach it.
   # criu reopens an inherited pipe through /proc/self/fd/N. A pipe that the
   # runtime created as root (mode 0600) cannot be reopened by this user, but
-  # pipes this shell creates are this user's own.
-  local server_pid criu_pid signal
+  # pipes this shell creates are this user's own. Their readers must be this
+  # shell's children: criu waits for all of its children before it exits,
+  # and readers waiting on criu's own pipe ends would never end.
+  local server_pid criu_pid signal server_out server_err
   [ -s "$CHECKPOINT_PID_FILE" ] || fail "$CHECKPOINT_PID_FILE is missing; $images was not written by this entrypoint"
   server_pid=$(cat "$CHECKPOINT_PID_FILE")
-  criu "${flags[@]}" > >(exec cat) 2> >(exec cat >&2) &
+  exec {server_out}> >(exec cat) {server_err}> >(exec cat >&2)
+  criu "${flags[@]}" >&"$server_out" 2>&"$server_err" {server_out}>&- {server_err}>&- &
   criu_pid=$!
+  exec {server_out}>&- {server_err}>&-
 
   for signal in TERM INT HUP QUIT USR2; do
     # shellcheck disable=SC2064 # the signal name is fixed when the trap is set
@@ -112,6 +129,7 @@ checkpoint() {
   local phase=$1
   shift
   [ $# -gt 0 ] || fail "WLP_CHECKPOINT is set but no server command was given"
+  require_criu_capabilities
   mkdir -p "$images" || fail "cannot create $images"
   [ -w "$images" ] || fail "$images is not writable by user $(id -u)"
 
@@ -121,7 +139,7 @@ checkpoint() {
   # A restore needs every PID of the dump to be free. Where the kernel lets
   # us (CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN over the PID namespace), start
   # the server high above the PIDs the restore's own processes take. The file
-  # is mode 0666, so only the write itself tells.
+  # is mode 0666 and the kernel checks the capability on write, so try it.
   local floor=${CHECKPOINT_PID_FLOOR:-1000}
   if [ "$(cat /proc/sys/kernel/ns_last_pid)" -lt "$floor" ]; then
     { echo "$floor" > /proc/sys/kernel/ns_last_pid; } 2>/dev/null || true
