@@ -120,7 +120,9 @@ struct CheckpointTests {
         let result = try setup.fixture.crib(["run", "--rm", "edited"])
         #expect(result.status == 125)
         let lines = result.stderr.split(separator: "\n")
-        #expect(lines.count == 1 && lines[0].contains("failed to restore edited: ") && lines[0].contains(reason), "\(result.stderr)")
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(lines.first?.contains("failed to restore edited: ") == true, "\(result.stderr)")
+        #expect(lines.first?.contains(reason) == true, "\(result.stderr)")
         #expect(result.stdout.isEmpty)
     }
 
@@ -162,7 +164,7 @@ struct CheckpointTests {
     }
 }
 
-/// One GET to 127.0.0.1:port; the whole response, or nil when nothing answers.
+/// Sends one GET to 127.0.0.1:port and returns the whole response, or nil when nothing listens.
 private func httpGet(port: UInt16) -> String? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return nil }

@@ -10,7 +10,7 @@ public struct CheckpointSummary: Sendable {
     public var memoryBytes: Int64
     /// Bytes of every file in the CRIU image directory.
     public var imagesBytes: Int64
-    /// Why this host cannot restore the image, or nil when it can.
+    /// The reason this host cannot restore the image, or nil when it can.
     public var refusal: String?
 
     /// Reads the CRIU image directory of `image` from its unpacked layers.
