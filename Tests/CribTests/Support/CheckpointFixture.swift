@@ -22,7 +22,14 @@ final class CheckpointFixture: @unchecked Sendable {
         if let made { return made }
         let fixture = try CheckpointFixture()
         made = fixture
+        // The suite shares one root, which no test's defer can remove, so it goes at exit.
+        atexit { CheckpointFixture.removeShared() }
         return fixture
+    }
+
+    private static func removeShared() {
+        guard let made else { return }
+        try? FileManager.default.removeItem(atPath: (made.fixture.root as NSString).deletingLastPathComponent)
     }
 
     private init() throws {
