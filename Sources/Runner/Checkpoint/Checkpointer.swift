@@ -257,6 +257,9 @@ public final class Checkpointer {
         var arguments = [
             criu, "dump", "--tree", String(pid), "--images-dir", Self.triggerImagesDirectory, "--log-file", "dump.log",
             "--tcp-established",
+            // Established connections are locked while dumping; the image has no iptables, and
+            // criu 4.2 locks through libnftables.
+            "--network-lock", "nftables",
             // The tree's end would end init and with it the PID namespace that criu itself
             // runs in, before criu is done; crib kills the container once criu has exited.
             "--leave-running",
