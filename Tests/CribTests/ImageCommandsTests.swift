@@ -107,6 +107,8 @@ struct ImageCommandsTests {
         (["frobnicate"], "unknown command \"frobnicate\""),
         (["images", "--format"], "option --format requires a value"),
         (["images", "--format", "yaml"], "unsupported format \"yaml\""),
+        (["--root", "", "images"], "option --root requires a directory"),
+        (["build", "-t", "MyImage", "/nonexistent-context"], "invalid reference \"MyImage\""),
     ])
     func usageErrorsExit125(arguments: [String], message: String) throws {
         let fixture = try CribFixture()
