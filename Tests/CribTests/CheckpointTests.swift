@@ -120,7 +120,9 @@ struct CheckpointTests {
         let result = try setup.fixture.crib(["run", "--rm", "edited"])
         #expect(result.status == 125)
         let lines = result.stderr.split(separator: "\n")
-        #expect(lines.count == 1 && lines[0].contains("failed to restore edited: ") && lines[0].contains(reason), "\(result.stderr)")
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(lines.first?.contains("failed to restore edited: ") == true, "\(result.stderr)")
+        #expect(lines.first?.contains(reason) == true, "\(result.stderr)")
         #expect(result.stdout.isEmpty)
     }
 
@@ -136,6 +138,13 @@ struct CheckpointTests {
         let annotations = try #require(try store.image("server-checkpoint").manifest.annotations)
         #expect(annotations["io.crib.checkpoint.method"] == "trigger")
         #expect(annotations["io.crib.checkpoint.images"] == "/var/lib/crib-checkpoint")
+
+        let summary = try setup.fixture.crib(["inspect", "--checkpoint", "server-checkpoint"])
+        #expect(summary.status == 0, "\(summary.stderr)")
+        #expect(summary.stdout.contains("method:          trigger"))
+        #expect(summary.stdout.contains("processes:       1 (PIDs 1001)"), "\(summary.stdout)")
+        #expect(summary.stdout.contains("CRIU version:    4."))
+        #expect(summary.stdout.contains("this host:       can restore"))
 
         let port = UInt16.random(in: 20000...40000)
         let run = try BackgroundCrib(root: setup.fixture.root, ["run", "--rm", "-p", "127.0.0.1:\(port):8080", "server-checkpoint"])
@@ -155,7 +164,7 @@ struct CheckpointTests {
     }
 }
 
-/// One GET to 127.0.0.1:port; the whole response, or nil when nothing answers.
+/// Sends one GET to 127.0.0.1:port and returns the whole response, or nil when nothing listens.
 private func httpGet(port: UInt16) -> String? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return nil }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// What a checkpoint image's manifest annotations say about the checkpoint: how it was taken,
+/// The checkpoint facts a checkpoint image's manifest annotations record: how it was taken,
 /// where the CRIU images are, and what the host that took it had.
 public struct CheckpointRecord: Sendable, Equatable {
     public enum Method: String, Sendable {
@@ -60,8 +60,8 @@ public struct CheckpointRecord: Sendable, Equatable {
 
     /// Reads the record from a manifest's annotations; nil when the image is no checkpoint.
     ///
-    /// - Throws: `RunnerError.invalidCheckpoint` when the annotations say checkpoint but miss
-    ///   or garble a field a restore needs.
+    /// - Throws: `RunnerError.invalidCheckpoint` when the annotations mark a checkpoint but a
+    ///   field a restore needs is missing or invalid.
     public init?(annotations: [String: String]?, image: String) throws {
         guard let annotations, annotations[Self.prefix] == "true" else { return nil }
         func require(_ key: String) throws -> String {

@@ -2,7 +2,7 @@ import Foundation
 
 /// When crib checkpoints an application that does not checkpoint itself.
 public enum CheckpointTrigger: Sendable, Equatable, CustomStringConvertible {
-    /// `http:URL`: a GET of the URL, made inside the container's network, answers 2xx.
+    /// `http:URL`: a GET of the URL, made inside the container's network, returns a 2xx status.
     case http(port: UInt16, path: String)
     /// `tcp:PORT`: the port accepts a connection inside the container's network.
     case tcp(port: UInt16)

@@ -24,7 +24,7 @@ public final class Checkpointer {
         }
     }
 
-    /// Where a trigger checkpoint's CRIU images go in the root file system.
+    /// The directory in the root file system that receives a trigger checkpoint's CRIU images.
     public static let triggerImagesDirectory = "/var/lib/crib-checkpoint"
 
     private let store: ContentStore
@@ -67,6 +67,8 @@ public final class Checkpointer {
 
         var runOptions = RunOptions()
         runOptions.environment = options.environment
+        // NOTE: a restore cannot give a process more capabilities than the restoring criu
+        // has, so the image's scripts must drop them for the process they dump.
         runOptions.privileged = options.trigger == nil
         if options.trigger != nil {
             // criu suspends a task's seccomp filter to dump it, which takes CAP_SYS_ADMIN that a
@@ -85,7 +87,7 @@ public final class Checkpointer {
             try checkSyscall("chown", path: imagesDirectory) { chown(imagesDirectory, spec.uid, spec.gid) }
         }
 
-        // Pipes of crib's own for stdio: CRIU can dump a pipe whatever holds its other end,
+        // Pipes of crib's own for stdio: CRIU can dump a pipe whatever process has its other end,
         // and a restore replaces it with crib run's descriptors through --inherit-fd, where a
         // host file or terminal would name a mount the container does not have.
         let pattern: NSRegularExpression?
@@ -220,8 +222,8 @@ public final class Checkpointer {
         return socket
     }
 
-    /// One GET that closes its connection, so that no established connection is left for
-    /// the dump; true on a 2xx status.
+    /// Sends one GET that closes its connection, so that no established connection is left
+    /// for the dump. Returns true on a 2xx status.
     private func request(container: Container, port: UInt16, path: String) throws -> Bool {
         let socket = try connect(container: container, port: port)
         defer { close(socket) }
@@ -241,7 +243,7 @@ public final class Checkpointer {
         return fields.count >= 2 && fields[0].hasPrefix("HTTP/") && fields[1].hasPrefix("2")
     }
 
-    /// The PID, in the container, of init's child: the root of the tree to dump.
+    /// Returns the PID, in the container, of init's child: the root of the tree to dump.
     private func applicationPID(container: Container, image: String) throws -> Int32 {
         let children = (try? String(contentsOfFile: "/proc/\(container.initPID)/task/\(container.initPID)/children", encoding: .utf8)) ?? ""
         for child in children.split(separator: " ") {
@@ -260,8 +262,10 @@ public final class Checkpointer {
             // Established connections are locked while dumping; the image has no iptables, and
             // criu 4.2 locks through libnftables.
             "--network-lock", "nftables",
-            // The tree's end would end init and with it the PID namespace that criu itself
-            // runs in, before criu is done; crib kills the container once criu has exited.
+            // When the tree ends, init ends and takes criu's own PID namespace with it, before
+            // criu is done. So the tree keeps running, and crib kills the container after criu exits.
+            // NOTE: between the dump and the kill the application runs on; a file it changes
+            // in that time no longer matches the dump, and the restore fails on it.
             "--leave-running",
         ]
         // criu runs as the application's own user: reading another user's rlimits needs
@@ -307,8 +311,8 @@ public final class Checkpointer {
         return Self.parseVersion(text)
     }
 
-    /// A self checkpoint's container is gone by now: a short second run on the same upper
-    /// directory asks the image's criu.
+    /// A self checkpoint's container is gone by now: so a short second run on the same upper
+    /// directory runs the image's criu.
     private func criuVersion(spec: ContainerSpec, criu: String) throws -> String {
         var versionSpec = spec
         versionSpec.arguments = [criu, "--version"]
@@ -380,8 +384,8 @@ public final class Checkpointer {
         return nil
     }
 
-    /// The shallowest directory under `upper` that holds an inventory.img, as a path in the
-    /// container.
+    /// Returns the shallowest directory under `upper` that contains an inventory.img, as a
+    /// path in the container.
     static func findImagesDirectory(in upper: String) -> String? {
         var queue = [""]
         while !queue.isEmpty {
@@ -469,7 +473,7 @@ final class ExitWatcher: @unchecked Sendable {
         thread.start()
     }
 
-    /// The exit status once the container has ended, or nil at `deadline`.
+    /// Returns the exit status once the container has ended, or nil at `deadline`.
     func wait(until deadline: Date) -> Int32? {
         lock.lock()
         if let status {

@@ -2,7 +2,7 @@ import Foundation
 
 /// Turns the spec of `crib run` on a checkpoint image into one that can restore it.
 public enum RestorePreparation {
-    /// What upstream CRIU 4.2 needs in a container to restore: its kerndat probe creates a
+    /// The capabilities upstream CRIU 4.2.1 needs in a container to restore (measured here): its kerndat probe creates a
     /// network namespace (SYS_ADMIN) and the restored tree gets a time namespace whose
     /// offsets it sets (SYS_TIME), besides the three that podman's recipe names.
     public static let capabilities: [Capability] = [

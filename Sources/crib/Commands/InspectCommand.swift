@@ -4,8 +4,10 @@ import OCI
 struct InspectCommand: Command {
     static let name = "inspect"
     static let abstract = "Print an image's manifest digest, config and layers as JSON"
-    static let usage = "inspect IMAGE [IMAGE...]"
-    static let options: [OptionSpec] = []
+    static let usage = "inspect [--checkpoint] IMAGE [IMAGE...]"
+    static let options: [OptionSpec] = [
+        .flag("checkpoint", help: "show a checkpoint image's processes, sizes, CRIU version and host requirements")
+    ]
 
     let global: GlobalOptions
     let names: [String]
@@ -14,7 +16,10 @@ struct InspectCommand: Command {
         try Self.expectPositionals(arguments, 1...Int.max)
         self.global = global
         names = arguments.positionals
+        checkpoint = arguments.flag("checkpoint")
     }
+
+    let checkpoint: Bool
 
     /// The keys follow `podman image inspect` where they overlap.
     struct ImageReport: Encodable {
@@ -37,6 +42,10 @@ struct InspectCommand: Command {
 
     func run() throws -> Int32 {
         let store = try global.openStore()
+        if checkpoint {
+            for name in names { try printCheckpoint(name, store: store) }
+            return 0
+        }
         var reports = [ImageReport]()
         for name in names {
             let image = try store.image(name)
