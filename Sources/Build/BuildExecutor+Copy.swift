@@ -56,11 +56,15 @@ extension BuildExecutor {
             break
         case .stage(let index):
             guard let source = stageStates[index] else { throw BuildError.targetNotFound(String(index)) }
-            selection = try CopySelection(root: try flatten(source), ignore: DockerIgnore(), excludes: copy.excludes, location: location, keyword: keyword)
+            selection = try CopySelection(
+                root: try flatten(source), ignore: DockerIgnore(), excludes: copy.excludes, location: location, keyword: keyword,
+                description: "stage \(index)")
         case .image(let reference):
             let image = try baseImage(reference)
             let source = ImageState(layers: image.manifest.layers, diffIDs: image.config.rootfs.diffIDs, history: [], key: contentDigest)
-            selection = try CopySelection(root: try flatten(source), ignore: DockerIgnore(), excludes: copy.excludes, location: location, keyword: keyword)
+            selection = try CopySelection(
+                root: try flatten(source), ignore: DockerIgnore(), excludes: copy.excludes, location: location, keyword: keyword,
+                description: "image \(reference)")
         }
         if !paths.isEmpty, let selection {
             items = try selection.items(
@@ -81,9 +85,15 @@ extension BuildExecutor {
 
             for item in items {
                 try parents.add(for: item.destination, to: writer, emitted: &emitted)
-                if copy.isAdd, copy.unpack != false, case .regularFile = item.kind, let archive = try archiveFormat(item.sourcePath) {
-                    try addArchive(item.sourcePath, format: archive, into: copy.destination, writer: writer)
-                    continue
+                if copy.isAdd, copy.unpack != false, case .regularFile = item.kind {
+                    let descriptor = try RootedDirectory.openWithoutSymlinks(item.sourcePath)
+                    defer { close(descriptor) }
+                    // Reading through the descriptor's /proc link reopens the very file checked above.
+                    let opened = "/proc/self/fd/\(descriptor)"
+                    if let archive = try archiveFormat(opened) {
+                        try addArchive(opened, name: item.sourcePath, format: archive, into: copy.destination, writer: writer)
+                        continue
+                    }
                 }
                 try add(item, mode: copy.chmod ?? item.mode, owner: owner ?? (0, 0), to: writer)
                 emitted.insert(item.destination)
@@ -115,7 +125,8 @@ extension BuildExecutor {
             return
         }
         try writer.add(entry) { write in
-            let descriptor = try checkSyscall("open", path: item.sourcePath) { open(item.sourcePath, O_RDONLY | O_CLOEXEC) }
+            // The selection resolved every symlink already; one found now was swapped in since, and is refused.
+            let descriptor = try RootedDirectory.openWithoutSymlinks(item.sourcePath)
             defer { close(descriptor) }
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
             while true {
@@ -150,12 +161,12 @@ extension BuildExecutor {
 
     /// Extracts a tar archive into `destination` in the layer: unpacked into a staging
     /// directory that mirrors the destination path, then added as a tree.
-    private func addArchive(_ path: String, format: String, into destination: String, writer: LayerWriter) throws {
+    private func addArchive(_ path: String, name: String, format: String, into destination: String, writer: LayerWriter) throws {
         let staging = try temporaryDirectory("add-archive")
         let target = staging + (destination == "/" ? "" : destination)
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
         let unpacker = try LayerUnpacker(root: target, options: .init(format: .flattened), log: log)
-        _ = try unpacker.apply(try FileSource(path: path), name: path)
+        _ = try unpacker.apply(try FileSource(path: path), name: name)
         try writer.addTree(at: staging)
     }
 }

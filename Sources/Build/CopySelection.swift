@@ -1,4 +1,5 @@
 import Foundation
+import Layering
 import OCI
 
 /// Chooses what a COPY or ADD takes from a source tree (the build context, or the root file
@@ -6,18 +7,36 @@ import OCI
 /// A directory source copies its contents, not itself. A file goes to `DEST/NAME` when the
 /// destination is a directory and to `DEST` itself otherwise. Wildcards follow Go's
 /// `filepath.Match`, and each match is copied as if it had been named.
+///
+/// A named source is resolved inside the tree as if the tree were `/`: a symlink anywhere
+/// in its path, absolute or with `..`, stays in the tree, as the reference does for the
+/// build context and for stages. Below a named directory nothing is followed; a symlink
+/// there is copied as a symlink.
 public struct CopySelection {
-    /// The tree sources are relative to.
+    /// The tree sources are relative to, with its own symlinks resolved, so that the source
+    /// path of every item passes through no symlink at all.
     public let root: String
+    private let rooted: RootedDirectory
     /// Ignore rules of the build context; empty for other trees.
     public let ignore: DockerIgnore
     /// `--exclude` patterns of the instruction, matched like .dockerignore lines.
     public let excludes: DockerIgnore
     public let location: SourceLocation
     public let keyword: String
+    /// The name of the tree in errors, such as "the build context" or "stage 0".
+    public let description: String
 
-    public init(root: String, ignore: DockerIgnore, excludes: [String], location: SourceLocation, keyword: String) throws {
-        self.root = root
+    public init(
+        root: String, ignore: DockerIgnore, excludes: [String], location: SourceLocation, keyword: String,
+        description: String = "the build context"
+    ) throws {
+        self.description = description
+        do {
+            rooted = try RootedDirectory(path: root)
+            self.root = try rooted.canonicalPath()
+        } catch let error as SystemError {
+            throw BuildError.io(error)
+        }
         self.ignore = ignore
         self.location = location
         self.keyword = keyword
@@ -42,7 +61,10 @@ public struct CopySelection {
         sources: [String], destination: String, destinationIsDirectory: Bool, keepingParents: Bool = false,
         isDirectoryInImage: (String) -> Bool = { _ in false }
     ) throws -> [CopyItem] {
+        // `relative` is the path in the tree with symlinks resolved. `named` is the path as the
+        // instruction spelled it, because that names the copy and is kept under --parents.
         var matches = [(relative: String, info: FileInfo)]()
+        var named = [String]()
         for source in sources {
             let pattern: GlobPattern
             do {
@@ -64,13 +86,16 @@ public struct CopySelection {
                     throw BuildError.invalidInstruction(location, "\(keyword) source \"\(source)\" matches no file in \(description)")
                 }
                 matches += found.map { (relative: $0.0, info: $0.1) }
+                named += found.map(\.0)
                 continue
             }
 
             guard !isIgnored(source) else {
                 throw BuildError.invalidInstruction(location, "\(keyword) source \"\(source)\" is excluded by the ignore rules")
             }
-            matches.append((source, try followedInfo(source)))
+            let resolved = try resolve(source)
+            matches.append((resolved, try info(atPath: path(resolved), follow: false)))
+            named.append(source)
         }
 
         let intoDirectory = destinationIsDirectory || matches.count > 1 || isDirectoryInImage(destination)
@@ -81,22 +106,24 @@ public struct CopySelection {
         }
 
         var items = [CopyItem]()
-        for match in matches {
+        for (match, spelled) in zip(matches, named) {
             if match.info.isDirectory {
                 let base = match.relative == "." ? "" : match.relative
+                let spelledBase = LexicalPath.clean(spelled) == "." ? "" : LexicalPath.clean(spelled)
                 try walk(base, excludesBelow: base) { relative, info in
-                    let inner = base.isEmpty || keepingParents ? relative : String(relative.dropFirst(base.count + 1))
+                    var inner = base.isEmpty ? relative : String(relative.dropFirst(base.count + 1))
+                    if keepingParents && !spelledBase.isEmpty { inner = spelledBase + "/" + inner }
                     items.append(item(relative, info, destination: LexicalPath.resolve(inner, against: destination)))
                     return true
                 }
             } else {
-                let name = (match.relative as NSString).lastPathComponent
+                let name = (LexicalPath.clean(spelled) as NSString).lastPathComponent
                 // NOTE: --exclude is matched against a file source's name and against paths
                 // inside a directory source; buildkit's own rule for file sources is unverified.
                 if excludes.excludes(name) { continue }
                 let target: String
                 if keepingParents {
-                    target = LexicalPath.resolve(match.relative, against: destination)
+                    target = LexicalPath.resolve(spelled, against: destination)
                 } else {
                     target = intoDirectory ? LexicalPath.resolve(name, against: destination) : destination
                 }
@@ -105,8 +132,6 @@ public struct CopySelection {
         }
         return items
     }
-
-    private var description: String { ignore.rules.isEmpty ? root : "the build context" }
 
     private func item(_ relative: String, _ info: FileInfo, destination: String) -> CopyItem {
         CopyItem(
@@ -154,18 +179,17 @@ public struct CopySelection {
             kind: kind, mode: UInt32(status.st_mode & 0o7777), mtime: Int64(status.st_mtim.tv_sec), identity: FileIdentity(status))
     }
 
-    /// Returns the info of a named source. A symlink named directly is followed as long as it
-    /// stays inside the root, because the reference copies what a named link points to.
-    private func followedInfo(_ relative: String) throws -> FileInfo {
-        let path = path(relative)
-        let own = try info(atPath: path, follow: false)
-        guard case .symlink = own.kind else { return own }
-        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
-        let resolvedRoot = URL(fileURLWithPath: root).resolvingSymlinksInPath().path
-        guard resolved == resolvedRoot || resolved.hasPrefix(resolvedRoot + "/") else {
-            throw BuildError.invalidInstruction(location, "\(keyword) source \"\(relative)\" is a symlink that leads outside \(description)")
+    /// Resolves a named source inside the root, every symlink on its path included.
+    private func resolve(_ relative: String) throws -> String {
+        do {
+            return try rooted.resolve(relative)
+        } catch let error as SystemError where error.errno == ENOENT || error.errno == ENOTDIR {
+            throw BuildError.invalidInstruction(location, "\(keyword) source \"\(relative)\" not found in \(description)")
+        } catch let error as SystemError where error.errno == ELOOP {
+            throw BuildError.invalidInstruction(location, "\(keyword) source \"\(relative)\" passes through too many symlinks in \(description)")
+        } catch let error as SystemError {
+            throw BuildError.io(error)
         }
-        return try info(atPath: path, follow: true)
     }
 
     /// Walks below `relative` in byte order of names; `visit` gets each path relative to the

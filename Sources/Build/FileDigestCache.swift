@@ -1,4 +1,5 @@
 import Foundation
+import Layering
 import OCI
 
 /// Digests of context files keyed by what `stat` returns for them, so that a rebuild reads
@@ -36,7 +37,8 @@ public final class FileDigestCache {
     public func digest(ofFileAt path: String, known: FileIdentity? = nil) throws -> Digest {
         if let known, let record = records[path], record.identity == known { return record.digest }
 
-        let descriptor = try checkSyscall("open", path: path) { open(path, O_RDONLY | O_CLOEXEC) }
+        // Selected paths pass through no symlink; refusing one keeps a link swapped in since out of the digest.
+        let descriptor = try RootedDirectory.openWithoutSymlinks(path)
         defer { close(descriptor) }
         var status = stat()
         try checkSyscall("stat", path: path) { fstat(descriptor, &status) }

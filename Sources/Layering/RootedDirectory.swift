@@ -11,11 +11,11 @@ let openPathOnly: Int32 = 0o10000000
 /// `..` stops at the root and symlinks, absolute or relative, resolve as if the root were
 /// `/`, so nothing resolved through this type can name a file outside it. Host paths are
 /// never joined as strings; callers get descriptors and work on the last name with *at calls.
-final class RootedDirectory {
-    let path: String
+public final class RootedDirectory {
+    public let path: String
     let descriptor: Int32
 
-    init(path: String) throws {
+    public init(path: String) throws {
         self.path = path
         descriptor = try checkSyscall("open", path: path) { Foundation.open(path, openPathOnly | O_DIRECTORY | O_CLOEXEC) }
     }
@@ -42,8 +42,57 @@ final class RootedDirectory {
         return components
     }
 
-    static func join(_ components: some Collection<[UInt8]>) -> [UInt8] {
+    public static func join(_ components: some Collection<[UInt8]>) -> [UInt8] {
         components.isEmpty ? [0x2e] : Array(components.joined(separator: [0x2f]))
+    }
+
+    /// Resolves `relative` inside the root, following every symlink on the way, the last name
+    /// included, as if the root were `/`. Returns the path of the result relative to the
+    /// root, free of symlinks, `.` and `..`; "." for the root itself.
+    ///
+    /// - Throws: a `SystemError` with ENOENT or ENOTDIR when nothing is there, so callers can
+    ///   report a missing source.
+    public func resolve(_ relative: String) throws -> String {
+        let components = Array(relative.utf8).split(separator: 0x2f, omittingEmptySubsequences: true).map(Array.init)
+        let found = try open(components, flags: openPathOnly)
+        defer { close(found) }
+        // /proc/self/fd shows the path the kernel reached, so no lookup is repeated in user space.
+        let rootPath = try Self.hostPath(of: descriptor)
+        let foundPath = try Self.hostPath(of: found)
+        if foundPath == rootPath { return "." }
+        let prefix = rootPath == "/" ? "/" : rootPath + "/"
+        guard foundPath.hasPrefix(prefix) else {
+            throw LayeringError.unsafePath(entry: relative, reason: "resolved to \(foundPath), outside \(rootPath)")
+        }
+        return String(foundPath.dropFirst(prefix.count))
+    }
+
+    /// Returns the host path of the root with every symlink resolved. Joined to a result of
+    /// `resolve`, it names a file without passing through a symlink.
+    public func canonicalPath() throws -> String {
+        try Self.hostPath(of: descriptor)
+    }
+
+    private static func hostPath(of descriptor: Int32) throws -> String {
+        let link = "/proc/self/fd/\(descriptor)"
+        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = buffer.withUnsafeMutableBufferPointer {
+            readlink(link, UnsafeMutableRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), $0.count)
+        }
+        guard length >= 0 else { throw SystemError("read symlink", path: link) }
+        return String(decoding: buffer[..<length], as: UTF8.self)
+    }
+
+    /// Opens the host file at `path` for reading without following any symlink in any of
+    /// its components, so a path that `resolve` produced cannot be redirected by a symlink
+    /// swapped in after it was resolved.
+    public static func openWithoutSymlinks(_ path: String) throws -> Int32 {
+        while true {
+            let descriptor = crib_openat2(AT_FDCWD, path, UInt64(O_RDONLY | O_CLOEXEC), UInt64(RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS))
+            if descriptor >= 0 { return descriptor }
+            if errno == EINTR || errno == EAGAIN { continue }
+            throw SystemError("open", path: path)
+        }
     }
 
     /// Opens `components` below the root. Errors carry errno so that callers can tell a

@@ -70,7 +70,7 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
 
         guard ImageReference.isValidPath(path) else {
             throw OCIError.invalidReference(
-                text, reason: "repository name must be lowercase letters, digits and separators (. _ __ -) between / ")
+                text, reason: "a repository name takes lowercase letters and digits, joined by . _ __ or - within each /-separated part")
         }
         guard domain.count + 1 + path.count <= 255 else {
             throw OCIError.invalidReference(text, reason: "name longer than 255 characters")

@@ -12,6 +12,7 @@ public enum OCIError: Error, CustomStringConvertible, Sendable {
     case blobNotFound(Digest)
     case malformedJSON(path: String, underlying: String)
     case unsupportedMediaType(MediaType, object: String)
+    indirect case damagedImage(name: String, underlying: OCIError)
     case io(SystemError)
     /// A registry answered `operation` on `object` with an unexpected HTTP status.
     case registryFailure(operation: String, object: String, status: Int, detail: String)
@@ -48,6 +49,8 @@ public enum OCIError: Error, CustomStringConvertible, Sendable {
             return "malformed JSON in \(path): \(underlying)"
         case .unsupportedMediaType(let mediaType, let object):
             return "unsupported media type \"\(mediaType)\" for \(object)"
+        case .damagedImage(let name, let underlying):
+            return "failed to read image \(name): \(underlying)"
         case .io(let error):
             return error.description
         case .registryFailure(let operation, let object, let status, let detail):

@@ -18,6 +18,8 @@ private final class ContextFixture {
         try FileManager.default.createSymbolicLink(atPath: root + "/link", withDestinationPath: "a.txt")
         try FileManager.default.createSymbolicLink(atPath: root + "/dir/inner-link", withDestinationPath: "../a.txt")
         try FileManager.default.createSymbolicLink(atPath: root + "/outside", withDestinationPath: "/etc/hostname")
+        try FileManager.default.createSymbolicLink(atPath: root + "/outside-dir", withDestinationPath: "/etc")
+        try FileManager.default.createSymbolicLink(atPath: root + "/climb", withDestinationPath: "../../../../dir")
     }
 
     deinit { try? FileManager.default.removeItem(atPath: root) }
@@ -83,8 +85,17 @@ struct CopySelectionTests {
         #expect(try context.select(["link"], "/d/") == ["/d/link"])
     }
 
+    @Test func linksOnTheWayResolveInsideRoot() throws {
+        let context = try ContextFixture()
+        // `..` stops at the root, so the link climbing out lands on the context's own dir.
+        #expect(try context.select(["climb/x.txt"], "/d/") == ["/d/x.txt"])
+        #expect(try context.select(["climb"], "/d/") == ["/d/inner-link -> ../a.txt", "/d/skip.tmp", "/d/sub/", "/d/sub/y.txt", "/d/x.txt"])
+        #expect(try context.select(["climb/sub"], "/d/", parents: true) == ["/d/climb/sub/y.txt"])
+    }
+
     @Test(arguments: [
-        (["outside"], "/d/", "Dockerfile:3: COPY source \"outside\" is a symlink that leads outside"),
+        (["outside"], "/d/", "Dockerfile:3: COPY source \"outside\" not found in the build context"),
+        (["outside-dir/hostname"], "/d/", "Dockerfile:3: COPY source \"outside-dir/hostname\" not found in the build context"),
         (["missing"], "/d/", "Dockerfile:3: COPY source \"missing\" not found"),
         (["nothing*"], "/d/", "Dockerfile:3: COPY source \"nothing*\" matches no file"),
         (["b.log"], "/d/", "Dockerfile:3: COPY source \"b.log\" is excluded by the ignore rules"),

@@ -96,8 +96,26 @@ struct ImageCommandsTests {
         try bytes.write(to: URL(fileURLWithPath: path))
         let result = try fixture.crib(["inspect", "hello"])
         #expect(result.status == 125)
+        #expect(result.stderr.contains("failed to read image localhost/hello:latest"))
         #expect(result.stderr.contains("digest mismatch in \(path)"))
         #expect(result.stderr.contains(image.id.description))
+    }
+
+    @Test func damagedImageLeavesOthersUsable() throws {
+        let fixture = try CribFixture()
+        let damaged = try writeSampleImage(root: fixture.root, name: "damaged")
+        try writeSampleImage(root: fixture.root, name: "sound", command: ["/sound"])
+        try Data("garbage".utf8).write(to: URL(fileURLWithPath: fixture.root + "/store/blobs/sha256/" + damaged.id.encoded))
+
+        #expect(try fixture.crib(["inspect", "sound"]).status == 0)
+        let listing = try fixture.crib(["images"])
+        #expect(listing.status == 125)
+        #expect(listing.stderr.contains("localhost/damaged:latest"))
+        let removed = try fixture.crib(["rmi", "damaged"])
+        #expect(removed.status == 0, "\(removed.stderr)")
+        #expect(removed.stderr.contains("cannot be read"))
+        #expect(try fixture.crib(["images"]).status == 0)
+        #expect(try fixture.crib(["prune"]).status == 0)
     }
 
     @Test(arguments: [
@@ -107,6 +125,8 @@ struct ImageCommandsTests {
         (["frobnicate"], "unknown command \"frobnicate\""),
         (["images", "--format"], "option --format requires a value"),
         (["images", "--format", "yaml"], "unsupported format \"yaml\""),
+        (["--root", "", "images"], "option --root requires a directory"),
+        (["build", "-t", "MyImage", "/nonexistent-context"], "invalid reference \"MyImage\""),
     ])
     func usageErrorsExit125(arguments: [String], message: String) throws {
         let fixture = try CribFixture()

@@ -3,26 +3,34 @@ import Foundation
 extension ContentStore {
     // MARK: - Reading images
 
+    /// An index.json entry grouped by manifest: the descriptor and every name pointing at it.
+    struct IndexedImage {
+        var descriptor: Descriptor
+        var names: [String]
+    }
+
+    /// The images index.json lists, without reading their blobs.
+    func indexedImages() throws -> [IndexedImage] {
+        var order = [IndexedImage]()
+        var position = [Digest: Int]()
+        for entry in try readIndex().manifests where entry.mediaType.isManifest {
+            if position[entry.digest] == nil {
+                position[entry.digest] = order.count
+                order.append(IndexedImage(descriptor: entry, names: []))
+            }
+            if let name = entry.annotations?[AnnotationKey.refName], let index = position[entry.digest] {
+                order[index].names.append(name)
+            }
+        }
+        return order
+    }
+
     /// Every image in the store, one per manifest, with all its names; dangling images have none.
+    ///
+    /// An image whose manifest or config cannot be read fails the listing with an error that
+    /// names the image, so that the broken one can be removed by name or digest.
     public func images() throws -> [StoredImage] {
-        let index = try readIndex()
-        var order = [Digest]()
-        var names = [Digest: [String]]()
-        var descriptors = [Digest: Descriptor]()
-        for entry in index.manifests where entry.mediaType.isManifest {
-            if descriptors[entry.digest] == nil {
-                order.append(entry.digest)
-                descriptors[entry.digest] = entry
-                names[entry.digest] = []
-            }
-            if let name = entry.annotations?[AnnotationKey.refName] {
-                names[entry.digest, default: []].append(name)
-            }
-        }
-        return try order.compactMap { digest in
-            guard let descriptor = descriptors[digest] else { return nil }
-            return try load(descriptor, names: names[digest] ?? [])
-        }
+        try indexedImages().map { try load($0) }
     }
 
     /// Finds an image by name (`app`, `app:1`, `localhost/app:1`, `docker.io/library/busybox`),
@@ -33,23 +41,28 @@ extension ContentStore {
 
     /// Finds an image like `image(_:)` and also returns the stored name that matched, or nil
     /// when `text` matched an id, so that callers can tell `rmi NAME` from `rmi ID`.
+    ///
+    /// A lookup by name reads only the blobs of the image it finds, so one damaged image does
+    /// not hide the others.
     public func resolve(_ text: String) throws -> (image: StoredImage, matchedName: String?) {
-        let all = try images()
+        let all = try indexedImages()
 
         for candidate in try ContentStore.candidateNames(text) {
             if let found = all.first(where: { $0.names.contains(candidate.description) }) {
-                return (found, candidate.description)
+                return (try load(found), candidate.description)
             }
             if candidate.tag == nil, let digest = candidate.digest,
-                let found = all.first(where: { $0.digest == digest && $0.names.contains { $0.hasPrefix(candidate.repository + ":") } })
+                let found = all.first(where: { $0.descriptor.digest == digest && $0.names.contains { $0.hasPrefix(candidate.repository + ":") } })
             {
-                return (found, nil)
+                return (try load(found), nil)
             }
         }
 
         if TransportReference.isImageID(text) {
+            // Ids are config digests, which only the manifests name; images that cannot be read
+            // cannot match and are passed over here.
             let hex = text.hasPrefix("sha256:") ? String(text.dropFirst(7)) : text
-            let matches = all.filter { $0.id.encoded.hasPrefix(hex) || $0.digest.encoded.hasPrefix(hex) }
+            let matches = all.compactMap { try? load($0) }.filter { $0.id.encoded.hasPrefix(hex) || $0.digest.encoded.hasPrefix(hex) }
             let distinct = Set(matches.map(\.digest))
             if distinct.count == 1, let found = matches.first { return (found, nil) }
             if distinct.count > 1 { throw OCIError.ambiguousImageID(text, count: distinct.count) }
@@ -69,11 +82,15 @@ extension ContentStore {
         return [try ImageReference(local: text), try ImageReference(parsing: text)]
     }
 
-    /// Loads the manifest and config behind an index entry.
-    func load(_ descriptor: Descriptor, names: [String]) throws -> StoredImage {
-        let manifest = try readJSON(Manifest.self, descriptor)
-        let config = try readJSON(ImageConfig.self, manifest.config)
-        return StoredImage(manifestDescriptor: descriptor, manifest: manifest, config: config, names: names)
+    /// Loads the manifest and config behind an index entry; a failure names the image.
+    func load(_ entry: IndexedImage) throws -> StoredImage {
+        do {
+            let manifest = try readJSON(Manifest.self, entry.descriptor)
+            let config = try readJSON(ImageConfig.self, manifest.config)
+            return StoredImage(manifestDescriptor: entry.descriptor, manifest: manifest, config: config, names: entry.names)
+        } catch let error as OCIError {
+            throw OCIError.damagedImage(name: entry.names.first ?? entry.descriptor.digest.description, underlying: error)
+        }
     }
 
     // MARK: - Writing images
@@ -111,6 +128,22 @@ extension ContentStore {
             index.manifests.removeAll { $0.annotations?[AnnotationKey.refName] == qualifiedName }
             try writeIndex(index)
         }
+    }
+
+    /// Removes the image a name points at without reading its blobs, for an image too damaged
+    /// to load; returns the names it had.
+    public func removeUnreadableImage(named text: String) throws -> [String] {
+        let all = try indexedImages()
+        for candidate in try ContentStore.candidateNames(text) {
+            guard let found = all.first(where: { $0.names.contains(candidate.description) }) else { continue }
+            try withIndexLock {
+                var index = try readIndex()
+                index.manifests.removeAll { $0.digest == found.descriptor.digest }
+                try writeIndex(index)
+            }
+            return found.names
+        }
+        throw OCIError.imageNotFound(text)
     }
 
     /// Removes an image and every name pointing at it; its blobs go at the next collection.

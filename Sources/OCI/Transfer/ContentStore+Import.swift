@@ -9,8 +9,9 @@ extension ContentStore {
         try holdForWriting()
         let qualified = try names.map { try ImageReference(local: $0).description }
         let image = try load(
-            Descriptor(mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size),
-            names: qualified)
+            IndexedImage(
+                descriptor: Descriptor(mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size),
+                names: qualified))
         for layer in image.manifest.layers where !hasBlob(layer.digest) {
             throw OCIError.blobNotFound(layer.digest)
         }

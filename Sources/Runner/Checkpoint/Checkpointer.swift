@@ -70,9 +70,22 @@ public final class Checkpointer {
         // NOTE: a restore cannot give a process more capabilities than the restoring criu
         // has, so the image's scripts must drop them for the process they dump.
         runOptions.privileged = options.trigger == nil
+        if options.trigger != nil {
+            // criu suspends a task's seccomp filter to dump it, which takes CAP_SYS_ADMIN that a
+            // dump as the application's user does not have; the restored tree runs unfiltered too.
+            runOptions.securityOptions = ["seccomp=unconfined"]
+        }
         var spec = try runOptions.makeSpec(
             image: image.config.config, rootfs: .overlay(lower: lower, upper: upper, work: work, mountPoint: mountPoint),
             userLayers: [upper] + lower, stateDirectory: directory, defaultHostname: String(record.id.prefix(12)))
+
+        if options.trigger != nil {
+            // criu dumps as the application's user, so that user must own where the images go.
+            // NOTE: this chown uses the container's ids as host ids, which holds only for a
+            // container without a user namespace, that is when crib runs as root.
+            let imagesDirectory = upper + Self.triggerImagesDirectory
+            try checkSyscall("chown", path: imagesDirectory) { chown(imagesDirectory, spec.uid, spec.gid) }
+        }
 
         // Pipes of crib's own for stdio: CRIU can dump a pipe whatever process has its other end,
         // and a restore replaces it with crib run's descriptors through --inherit-fd, where a
@@ -243,19 +256,28 @@ public final class Checkpointer {
     }
 
     private func dump(container: Container, criu: String, pid: Int32, upper: String, image: String) throws {
-        let arguments = [
+        var arguments = [
             criu, "dump", "--tree", String(pid), "--images-dir", Self.triggerImagesDirectory, "--log-file", "dump.log",
             "--tcp-established",
+            // Established connections are locked while dumping; the image has no iptables, and
+            // criu 4.2 locks through libnftables.
+            "--network-lock", "nftables",
             // When the tree ends, init ends and takes criu's own PID namespace with it, before
             // criu is done. So the tree keeps running, and crib kills the container after criu exits.
             // NOTE: between the dump and the kill the application runs on; a file it changes
             // in that time no longer matches the dump, and the restore fails on it.
             "--leave-running",
         ]
+        // criu runs as the application's own user: reading another user's rlimits needs
+        // CAP_SYS_RESOURCE, which a host's bounding set may lack. As a non-root user it works
+        // in --unprivileged mode, on the file capabilities of the image's criu.
+        let applicationUID = container.spec.uid
+        let applicationGID = container.spec.gid
+        if applicationUID != 0 { arguments.append("--unprivileged") }
         let process = try container.exec(arguments, workingDirectory: "/") { spec in
             spec.privileged = true
-            spec.uid = 0
-            spec.gid = 0
+            spec.uid = applicationUID
+            spec.gid = applicationGID
             spec.supplementaryGroups = []
         }
         let status = process.wait()
@@ -272,7 +294,12 @@ public final class Checkpointer {
         let pipe = try Self.makePipe()
         let process: Container
         do {
-            process = try container.exec([criu, "--version"], workingDirectory: "/") { $0.standardOutput = pipe.write }
+            // Privileged like the dump: an image's criu may carry file capabilities, which the
+            // kernel refuses to exec (EPERM) where the bounding set lacks one of them.
+            process = try container.exec([criu, "--version"], workingDirectory: "/") { spec in
+                spec.privileged = true
+                spec.standardOutput = pipe.write
+            }
         } catch {
             close(pipe.read)
             close(pipe.write)

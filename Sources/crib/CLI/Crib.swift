@@ -82,7 +82,7 @@ enum Crib {
             print(command.help())
             return 0
         }
-        let global = GlobalOptions(arguments: parsed)
+        let global = try GlobalOptions(arguments: parsed)
         return try command.init(arguments: parsed, global: global).run()
     }
 

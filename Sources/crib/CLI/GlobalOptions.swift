@@ -20,7 +20,10 @@ struct GlobalOptions: Sendable {
         try ContentStore(root: root, log: log)
     }
 
-    init(arguments: ParsedArguments) {
+    init(arguments: ParsedArguments) throws {
+        if let explicit = arguments.value("root"), explicit.isEmpty {
+            throw UsageError("option --root requires a directory, not an empty string")
+        }
         root = RootDirectory.resolve(explicit: arguments.value("root"))
         quiet = arguments.flag("quiet")
         debug = arguments.flag("debug")

@@ -35,6 +35,10 @@ struct BuildCommand: Command {
         context = arguments.positionals.first ?? "."
         file = arguments.value("file")
         tags = arguments.values("tag")
+        // A bad name fails now, not after every step has run.
+        for tag in tags {
+            _ = try ImageReference(local: tag)
+        }
         noCache = arguments.flag("no-cache")
         dryRun = arguments.flag("dry-run")
         registry = try RegistryOptions(arguments: arguments, command: Self.name)

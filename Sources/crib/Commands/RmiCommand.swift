@@ -24,7 +24,18 @@ struct RmiCommand: Command {
     func run() throws -> Int32 {
         let store = try global.openStore()
         for name in names {
-            let (image, matchedName) = try store.resolve(name)
+            let image: StoredImage
+            let matchedName: String?
+            do {
+                (image, matchedName) = try store.resolve(name)
+            } catch OCIError.damagedImage(let damaged, let underlying) {
+                // A damaged image must still be removable, or it would block every listing.
+                global.log.log(.warning, "removing image \(damaged), which cannot be read: \(underlying)")
+                for untagged in try store.removeUnreadableImage(named: name) {
+                    print("Untagged: \(untagged)")
+                }
+                continue
+            }
             if let matchedName, image.names.count > 1 {
                 try store.untag(matchedName)
                 print("Untagged: \(matchedName)")

@@ -2,7 +2,7 @@ import Foundation
 
 struct VersionCommand: Command {
     static let name = "version"
-    static let abstract = "Print crib's version and the libraries it was built with"
+    static let abstract = "Print crib's version and the kernel release"
     static let usage = "version [--format json]"
     static let options: [OptionSpec] = [
         .value("format", "FORMAT", help: "print as json instead of text")
