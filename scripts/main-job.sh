@@ -90,6 +90,17 @@ echo
 kill -TERM "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
 
+# The checkpoint image is the application image plus exactly one layer, as skopeo reads it
+# straight from crib's store.
+store=${CRIB_ROOT:-/var/lib/crib}/store
+app_layers=$(skopeo inspect "oci:$store:localhost/pingperf-application:latest" | jq -c '.Layers')
+checkpoint_layers=$(skopeo inspect "oci:$store:localhost/pingperf-checkpoint:latest" | jq -c '.Layers')
+if [ "$(jq -c '.[:-1]' <<<"$checkpoint_layers")" != "$app_layers" ]; then
+  echo "main-job.sh: pingperf-checkpoint's layers are not pingperf-application's plus one" >&2
+  exit 1
+fi
+echo "skopeo reads pingperf-checkpoint: $(jq length <<<"$app_layers") application layers + 1 checkpoint layer"
+
 echo
 crib images
 app_size=$(crib inspect pingperf-application | jq '.[0].Size')
