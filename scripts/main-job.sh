@@ -47,7 +47,7 @@ step "build pingperf and checkpoint it at phase $phase"
 (cd examples/pingperf && bash build-app.sh "$phase")
 step_done "pingperf build and checkpoint"
 
-# Starts IMAGE with -p 9080:9080 and prints the seconds until /pingperf/ping answers.
+# Starts IMAGE with -p 9080:9080 and prints the seconds until /pingperf/ping responds.
 time_to_first_response() {
   local image=$1 started elapsed
   started=$(date +%s.%N)
@@ -65,7 +65,7 @@ time_to_first_response() {
     sleep 0.01
   done
   kill -TERM "$pid" 2>/dev/null || true
-  echo "crib run $image never answered on 127.0.0.1:9080; its output:" >&2
+  echo "crib run $image did not respond on 127.0.0.1:9080; its output:" >&2
   cat "/tmp/crib-main-job-$image.log" >&2
   return 1
 }
