@@ -119,7 +119,9 @@ extension BuildExecutor {
             // Docker writes downloads with mode 0600 and never extracts them, archive or not.
             for url in urls {
                 guard let download = downloads[url] else { continue }
-                let destination = copy.destinationIsDirectory
+                // As with local files, a destination that is a directory in the image takes the file inside it.
+                let intoDirectory = copy.destinationIsDirectory || view.isDirectory(copy.destination)
+                let destination = intoDirectory
                     ? LexicalPath.resolve(URLDownload.fileName(of: url), against: copy.destination) : copy.destination
                 let item = CopyItem(
                     sourcePath: download.path, destination: destination, kind: .regularFile(size: download.size), mode: 0o600,

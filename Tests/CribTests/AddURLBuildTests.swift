@@ -89,16 +89,20 @@ struct AddURLBuildTests {
             ADD \(setup.base)/files/data.txt /dest/
             ADD --chown=7:8 --chmod=0640 \(setup.base)/files/data.txt /other/renamed.txt
             ADD \(setup.base)/files/pack.tar.gz /dest/
+            ADD \(setup.base)/files/data.txt /dest
             """)
         #expect(result.status == 0, "stderr: \(result.stderr)")
 
         let cat = try setup.fixture.crib(["run", "--rm", "urltest", "cat", "/dest/data.txt", "/other/renamed.txt"])
         #expect(cat.status == 0, "stderr: \(cat.stderr)")
         #expect(cat.stdout == "remote data\nremote data\n")
+        // /dest is a directory by then, so the last ADD puts data.txt inside it again.
+        let list = try setup.fixture.crib(["run", "--rm", "urltest", "ls", "/dest"])
+        #expect(list.stdout == "data.txt\npack.tar.gz\n", "stderr: \(list.stderr)")
 
         let image = try ContentStore(root: RootDirectory(path: setup.fixture.root)).image("urltest")
         var listings = [String]()
-        for layer in image.manifest.layers.suffix(3) {
+        for layer in image.manifest.layers.suffix(4) {
             let blob = setup.fixture.root + "/store/blobs/sha256/" + layer.digest.encoded
             let listing = try CribFixture.execute("tar", ["--numeric-owner", "--full-time", "-tvf", blob]).stdout
             listings.append(listing.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " "))
@@ -107,6 +111,7 @@ struct AddURLBuildTests {
         #expect(listings[1].contains("-rw-r----- 7/8 12 2001-09-09 01:46:40 other/renamed.txt"), "\(listings[1])")
         // Without Last-Modified the build timestamp applies.
         #expect(listings[2].contains("-rw------- 0/0 8 2023-11-14 22:13:20 dest/pack.tar.gz"), "\(listings[2])")
+        #expect(listings[3].contains("-rw------- 0/0 12 2001-09-09 01:46:40 dest/data.txt"), "\(listings[3])")
     }
 
     @Test func checksumVerifiedAndCached() throws {
