@@ -20,6 +20,9 @@ struct AddURLBuildTests {
             let files = FileTable()
             self.fileTable = files
             server = try TestHTTPServer(upstreamPort: nil) { request in
+                if request.path == "/private" {
+                    return .respond(.init(status: 401, headers: [("WWW-Authenticate", "Basic realm=\"test\"")]))
+                }
                 guard let file = files.get(request.path) else { return .respond(.init(status: 404)) }
                 var headers = [(String, String)]()
                 if let lastModified = file.lastModified { headers.append(("Last-Modified", lastModified)) }
@@ -167,6 +170,10 @@ struct AddURLBuildTests {
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("Dockerfile:2: failed to fetch \(setup.base)/missing.txt: HTTP status 404"), "stderr: \(missing.stderr)")
         #expect(try !setup.hasImage("missing"))
+
+        // A Basic challenge must fail the build rather than wait for credentials.
+        let denied = try setup.build("FROM busybox\nADD \(setup.base)/private /dest/\n", tag: "denied")
+        #expect(denied.stderr.contains("Dockerfile:2: failed to fetch \(setup.base)/private: HTTP status 401"), "stderr: \(denied.stderr)")
 
         let closed = try TestHTTPServer.freePort()
         let refused = try setup.build("FROM busybox\nADD http://127.0.0.1:\(closed)/file /dest/\n", tag: "refused")
