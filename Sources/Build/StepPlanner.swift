@@ -329,6 +329,10 @@ struct StepPlanner {
         if checksum != nil, sources.contains(where: { if case .url = $0 { return false } else { return true } }) {
             throw BuildError.invalidInstruction(location, "ADD --checksum requires http or https sources")
         }
+        // One digest cannot pin several different files, so --checksum takes a single source.
+        if checksum != nil, sources.count > 1 {
+            throw BuildError.invalidInstruction(location, "ADD --checksum requires exactly one source, got \(sources.count)")
+        }
         // NOTE: only sha256 checksums are accepted; Docker also takes sha384 and sha512.
         if let checksum, (try? Digest(parsing: checksum))?.algorithm != .sha256 {
             throw BuildError.invalidInstruction(location, "invalid --checksum=\(checksum): expected sha256:<64 hex digits>")

@@ -185,6 +185,10 @@ struct AddURLBuildTests {
     @Test(arguments: [
         ("ADD --checksum=sha256:\(String(repeating: "a", count: 64)) local.txt /dest/", "Dockerfile:2: ADD --checksum requires http or https sources"),
         ("ADD --checksum=md5:abc http://127.0.0.1:1/f /dest/", "Dockerfile:2: invalid --checksum=md5:abc"),
+        (
+            "ADD --checksum=sha256:\(String(repeating: "a", count: 64)) http://127.0.0.1:1/a http://127.0.0.1:1/b /dest/",
+            "Dockerfile:2: ADD --checksum requires exactly one source, got 2"
+        ),
     ])
     func rejectsMisusedChecksum(line: String, message: String) throws {
         let fixture = try CribFixture()
