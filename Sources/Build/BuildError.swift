@@ -16,6 +16,10 @@ public enum BuildError: Error, CustomStringConvertible, Sendable {
     case targetNotFound(String)
     /// A `--build-arg` or similar option the user typed is malformed.
     case invalidOption(String)
+    /// ADD could not fetch `url`: the connection failed or the server responded with an error status.
+    case fetchFailed(SourceLocation, url: String, reason: String)
+    /// The data ADD fetched from `url` does not have the digest its `--checksum` names.
+    case checksumMismatch(SourceLocation, url: String, expected: String, actual: String)
     case io(SystemError)
 
     public var description: String {
@@ -32,6 +36,10 @@ public enum BuildError: Error, CustomStringConvertible, Sendable {
             return "target stage \"\(target)\" not found in the Dockerfile"
         case .invalidOption(let message):
             return message
+        case .fetchFailed(let location, let url, let reason):
+            return "\(location): failed to fetch \(url): \(reason)"
+        case .checksumMismatch(let location, let url, let expected, let actual):
+            return "\(location): ADD checksum mismatch for \(url): expected \(expected), got \(actual)"
         case .io(let error):
             return error.description
         }

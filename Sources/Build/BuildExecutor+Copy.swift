@@ -8,13 +8,12 @@ extension BuildExecutor {
         let location = step.instruction.location
         var paths = [String]()
         var heredocs = [(name: String, content: String)]()
+        var urls = [String]()
         for source in copy.sources {
             switch source {
             case .path(let path): paths.append(path)
             case .heredoc(let name, let content): heredocs.append((name, content))
-            case .url(let url):
-                // NOTE: ADD from a URL is parsed and planned but not fetched yet.
-                throw BuildError.invalidInstruction(location, "ADD from a URL is not supported yet: \(url)")
+            case .url(let url): urls.append(url)
             }
         }
 
@@ -40,9 +39,28 @@ extension BuildExecutor {
         for heredoc in heredocs {
             content.update(Data("\(heredoc.name)\u{0}\(heredoc.content.utf8.count)\u{0}\(heredoc.content)".utf8))
         }
+        // A URL enters the key through its data's digest, so a changed remote file misses the
+        // cache. With --checksum that digest is known before fetching, and a hit fetches nothing.
+        var downloads = [String: URLDownload]()
+        for url in urls {
+            if let checksum = copy.checksum {
+                content.update(Data("url \(url)\u{0}\(checksum)".utf8))
+            } else {
+                let download = try URLDownload.fetch(url, into: try temporaryDirectory("add-url"), at: location)
+                downloads[url] = download
+                content.update(Data("url \(url)\u{0}\(download.digest)".utf8))
+            }
+        }
         let contentDigest = content.finalize()
         let key = BuildCache.key(parent: state.key, summary: step.summary, content: contentDigest)
         if reuseCachedLayer(key, state: &state) { return }
+        for url in urls where downloads[url] == nil {
+            let download = try URLDownload.fetch(url, into: try temporaryDirectory("add-url"), at: location)
+            if let checksum = copy.checksum, download.digest.description != checksum {
+                throw BuildError.checksumMismatch(location, url: url, expected: checksum, actual: download.digest.description)
+            }
+            downloads[url] = download
+        }
 
         let view = LayerStackView(directories: try layerDirectories(state))
         var owner: (uid: UInt32, gid: UInt32)?
@@ -73,7 +91,7 @@ extension BuildExecutor {
         }
 
         // podman writes file: for a single named file and dir: for anything else.
-        let singleFile = paths.count + heredocs.count == 1 && items.count <= 1 && items.first?.kind != .directory
+        let singleFile = paths.count + heredocs.count + urls.count == 1 && items.count <= 1 && items.first?.kind != .directory
             && (items.first.map { ($0.sourcePath as NSString).lastPathComponent == (paths[0] as NSString).lastPathComponent } ?? true)
         let kind = singleFile ? "file" : "dir"
         let createdBy = HistoryText.copy(copy, kind: kind, content: contentDigest)
@@ -97,6 +115,20 @@ extension BuildExecutor {
                 }
                 try add(item, mode: copy.chmod ?? item.mode, owner: owner ?? (0, 0), to: writer)
                 emitted.insert(item.destination)
+            }
+            // Docker writes downloads with mode 0600 and never extracts them, archive or not.
+            for url in urls {
+                guard let download = downloads[url] else { continue }
+                // As with local files, a destination that is a directory in the image takes the file inside it.
+                let intoDirectory = copy.destinationIsDirectory || view.isDirectory(copy.destination)
+                let destination = intoDirectory
+                    ? LexicalPath.resolve(URLDownload.fileName(of: url), against: copy.destination) : copy.destination
+                let item = CopyItem(
+                    sourcePath: download.path, destination: destination, kind: .regularFile(size: download.size), mode: 0o600,
+                    mtime: download.lastModified ?? options.timestamp ?? Int64(Date().timeIntervalSince1970))
+                try parents.add(for: destination, to: writer, emitted: &emitted)
+                try add(item, mode: copy.chmod ?? item.mode, owner: owner ?? (0, 0), to: writer)
+                emitted.insert(destination)
             }
             for heredoc in heredocs {
                 let destination = copy.destinationIsDirectory ? LexicalPath.resolve(heredoc.name, against: copy.destination) : copy.destination

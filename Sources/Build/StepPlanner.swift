@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 
 /// Plans the instructions of one stage in order, tracking the settings and ARGs in scope.
 struct StepPlanner {
@@ -324,9 +325,17 @@ struct StepPlanner {
         }
         let chown = try copy.chown.map { try expand($0) }
         if chown == "" { throw BuildError.invalidInstruction(location, "\(keyword) --chown expands to an empty value") }
-        let checksum = try copy.checksum.map { try expand($0) }
+        let checksum = try copy.checksum.map { try expand($0).lowercased() }
         if checksum != nil, sources.contains(where: { if case .url = $0 { return false } else { return true } }) {
             throw BuildError.invalidInstruction(location, "ADD --checksum requires http or https sources")
+        }
+        // One digest cannot pin several different files, so --checksum takes a single source.
+        if checksum != nil, sources.count > 1 {
+            throw BuildError.invalidInstruction(location, "ADD --checksum requires exactly one source, got \(sources.count)")
+        }
+        // NOTE: only sha256 checksums are accepted; Docker also takes sha384 and sha512.
+        if let checksum, (try? Digest(parsing: checksum))?.algorithm != .sha256 {
+            throw BuildError.invalidInstruction(location, "invalid --checksum=\(checksum): expected sha256:<64 hex digits>")
         }
 
         return CopyStep(

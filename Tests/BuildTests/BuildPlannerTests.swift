@@ -163,7 +163,7 @@ struct BuildPlannerTests {
             WORKDIR /app
             COPY --chown=app:staff --chmod=0640 ../../etc/passwd ./conf/ .
             COPY a b/
-            ADD --checksum=sha256:0123 https://example.test/file.tar /opt/
+            ADD --checksum=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef https://example.test/file.tar /opt/
             """
         let steps = try plan(text).target.steps
         let first = try #require(copyStep(steps[1]))
