@@ -98,6 +98,9 @@ struct RunCommand: Command {
         }
 
         let prepared = try prepareRootfs(directory: directory)
+        record.imageDigest = prepared.imageDigest
+        // Saved before the container starts, so that rmi finds the image in use from now on.
+        try containers.save(record)
         var spec = try options.makeSpec(
             image: prepared.config, rootfs: prepared.rootfs, userLayers: prepared.userLayers,
             stateDirectory: directory, defaultHostname: String(record.id.prefix(12)))
@@ -137,6 +140,7 @@ struct RunCommand: Command {
         var config: ContainerConfig?
         var userLayers: [String]
         var checkpoint: CheckpointRecord?
+        var imageDigest: Digest?
     }
 
     /// A checkpoint image restores instead of starting: CRIU gets what it needs, and the user
@@ -176,6 +180,7 @@ struct RunCommand: Command {
         return PreparedRootfs(
             rootfs: .overlay(lower: lower, upper: upper, work: work, mountPoint: mountPoint),
             config: stored.config.config, userLayers: [upper] + lower,
-            checkpoint: try CheckpointRecord(annotations: stored.manifest.annotations, image: image))
+            checkpoint: try CheckpointRecord(annotations: stored.manifest.annotations, image: image),
+            imageDigest: stored.digest)
     }
 }
