@@ -142,4 +142,23 @@ struct ImageRunTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: containers).isEmpty)
         #expect(!(try Shell.crib(root: root.path, ["images"]).output.contains("busybox-test")))
     }
+
+    @Test func runFailingBeforeStartLeavesNoContainer() throws {
+        try requireRoot()
+        let root = TemporaryRoot()
+        defer { root.remove() }
+        try importImage(root: root.path, name: "busybox-test", changes: [#"CMD ["true"]"#])
+        let run = try Shell.crib(
+            root: root.path, ["run", "--name", "broken", "-v", "/nonexistent-crib-source:/x", "busybox-test"])
+        #expect(run.status == 125, "\(run.error)")
+        let listed = try Shell.crib(root: root.path, ["ps", "--all"])
+        #expect(!listed.output.contains("broken"), "\(listed.output)")
+        let containers = RootDirectory(path: root.path).containers
+        #expect(try FileManager.default.contentsOfDirectory(atPath: containers).isEmpty)
+
+        // A command that is not there fails in a container that was made, which stays.
+        let missing = try Shell.crib(root: root.path, ["run", "--name", "missing", "busybox-test", "/no-such-command"])
+        #expect(missing.status == 127)
+        #expect(try Shell.crib(root: root.path, ["ps", "--all"]).output.contains("Exited (127)"))
+    }
 }

@@ -87,8 +87,11 @@ struct RunCommand: Command {
         let containers = ContainerStore(root: global.root)
         var record = try containers.create(name: name, image: image ?? rootfs ?? "", command: options.command)
         let directory = containers.directory(record.id)
+        // Until the command is started the container only half exists; like a failed podman
+        // create, a failure before then leaves nothing behind.
+        var created = false
         defer {
-            if remove {
+            if remove || !created {
                 do {
                     try containers.remove(record, force: false)
                 } catch {
@@ -115,11 +118,16 @@ struct RunCommand: Command {
         do {
             try container.start()
         } catch let error as RunnerError {
-            record.state = .exited
-            record.exitCode = error.exitStatus
-            try? containers.save(record)
+            // A command that is missing or cannot run failed inside a container that exists.
+            if error.exitStatus != 125 {
+                created = true
+                record.state = .exited
+                record.exitCode = error.exitStatus
+                try? containers.save(record)
+            }
             throw error
         }
+        created = true
         record.state = .running
         record.cribPID = getpid()
         record.relayPID = container.relayPID
