@@ -173,8 +173,9 @@ public final class ContentStore {
     // MARK: - File helpers
 
     /// Writes `data` to a temporary file, fsyncs it, renames it over `path` and fsyncs the directory.
+    /// The file gets mode 0644, as skopeo gives the files of a layout.
     public static func writeAtomically(_ data: Data, to path: String, temporaryDirectory: String) throws {
-        let file = try FileSink(temporaryIn: temporaryDirectory, prefix: "write-")
+        let file = try FileSink(temporaryIn: temporaryDirectory, prefix: "write-", mode: 0o644)
         let temporaryPath = file.path
         do {
             try data.withUnsafeBytes { try file.write($0) }
