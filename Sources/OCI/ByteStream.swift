@@ -43,12 +43,19 @@ public final class FileSink: ByteSink {
         }
     }
 
-    /// Creates a new file with a unique name `<directory>/<prefix>XXXXXX`.
-    public init(temporaryIn directory: String, prefix: String) throws {
+    /// Creates a new file with a unique name `<directory>/<prefix>XXXXXX`. mkstemp makes it
+    /// 0600, which suits scratch files; a file renamed into its final place gives `mode`.
+    public init(temporaryIn directory: String, prefix: String, mode: mode_t? = nil) throws {
         var template = Array("\(directory)/\(prefix)XXXXXX".utf8CString)
         descriptor = try checkSyscall("create temporary file in", path: directory) { mkstemp(&template) }
         _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
         path = String(cString: template)
+        if let mode, fchmod(descriptor, mode) != 0 {
+            let error = SystemError("fchmod", path: path)
+            close(descriptor)
+            unlink(path)
+            throw error
+        }
     }
 
     deinit { close(descriptor) }

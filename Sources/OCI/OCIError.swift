@@ -24,6 +24,8 @@ public enum OCIError: Error, CustomStringConvertible, Sendable {
     case platformNotFound(reference: String, platform: String, available: [String])
     /// A registry or archive held something crib cannot use, named with the reason.
     case invalidContent(object: String, reason: String)
+    /// A write to a store that a read-only command opened for reading.
+    case readOnlyStore(String)
 
     public var description: String {
         switch self {
@@ -65,6 +67,8 @@ public enum OCIError: Error, CustomStringConvertible, Sendable {
             return "failed to find platform \(platform) in \(reference): the index has \(list)"
         case .invalidContent(let object, let reason):
             return "invalid \(object): \(reason)"
+        case .readOnlyStore(let path):
+            return "failed to write to the store \(path): it was opened for reading only"
         }
     }
 }

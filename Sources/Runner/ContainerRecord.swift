@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 
 /// The state of one container, kept in `<root>/containers/<id>/container.json`.
 public struct ContainerRecord: Codable, Sendable, Equatable {
@@ -9,6 +10,9 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
     public var id: String
     public var name: String
     public var image: String
+    /// The manifest digest of the container's image, so that rmi can find the containers on
+    /// its layers. A run with --rootfs has none.
+    public var imageDigest: Digest?
     public var command: [String]
     /// RFC 3339.
     public var created: String

@@ -49,6 +49,11 @@ public struct ContainerStore: Sendable {
         }
     }
 
+    /// Returns the containers made from the image with this manifest digest, running or not.
+    public func containers(using digest: Digest) throws -> [ContainerRecord] {
+        try list().filter { $0.imageDigest == digest }
+    }
+
     /// Finds a container by name, full id or unique id prefix.
     public func find(_ text: String) throws -> ContainerRecord {
         let all = try list()

@@ -15,6 +15,7 @@ public enum RunnerError: Error, CustomStringConvertible, Sendable {
     case containerNotFound(String)
     case containerRunning(String)
     case nameInUse(String)
+    case imageInUse(image: String, containers: [String])
     case removeFailed(path: String, reason: String)
     case rootlessUnsupported(feature: String, reason: String)
     case invalidCheckpoint(image: String, reason: String)
@@ -43,6 +44,9 @@ public enum RunnerError: Error, CustomStringConvertible, Sendable {
             return "failed to remove container \(name): it is running (use --force to stop it first)"
         case .nameInUse(let name):
             return "failed to create container \(name): the name is already in use"
+        case .imageInUse(let image, let containers):
+            let noun = containers.count == 1 ? "container" : "containers"
+            return "failed to remove image \(image): it is used by \(noun) \(containers.joined(separator: ", ")) (use --force to remove them too)"
         case .removeFailed(let path, let reason):
             return "failed to remove \(path): \(reason)"
         case .rootlessUnsupported(let feature, let reason):

@@ -127,6 +127,53 @@ struct ArchiveTests {
         #expect(try skopeoInspect("oci:\(layout):v3")["Digest"] as? String == image.digest.description)
     }
 
+    @Test func layoutFilesAreWorldReadable() throws {
+        let fixture = try TransferFixture()
+        defer { fixture.cleanup() }
+        let image = try fixture.makeImage("app:4", layers: [(["z": "z\n"], gzip: true)])
+        let layout = fixture.directory + "/layout"
+        let copied = try fixture.crib(["copy", "app:4", "oci:\(layout):v4"])
+        #expect(copied.status == 0, "\(copied.stderr)")
+        var files = ["oci-layout", "index.json"]
+        files += ([image.digest, image.id] + image.manifest.layers.map(\.digest)).map { "blobs/sha256/\($0.encoded)" }
+        for file in files {
+            #expect(try permissions(of: layout + "/" + file) == 0o644, "\(file)")
+        }
+
+        let archive = fixture.directory + "/app-oci.tar"
+        let saved = try fixture.crib(["save", "--format", "oci-archive", "-o", archive, "app:4"])
+        #expect(saved.status == 0, "\(saved.stderr)")
+        #expect(try permissions(of: archive) == 0o644)
+        let listing = try runTool("/bin/tar", ["-tvf", archive])
+        #expect(listing.status == 0, "\(listing.stderr)")
+        let members = listing.stdout.split(separator: "\n").filter { $0.hasPrefix("-") }
+        #expect(members.count == files.count)
+        for member in members {
+            #expect(member.hasPrefix("-rw-r--r--"), "\(member)")
+        }
+    }
+
+    @Test func failedLayoutCopyRemovesDirectoryItMade() throws {
+        let fixture = try TransferFixture()
+        defer { fixture.cleanup() }
+        let image = try fixture.makeImage("app:5", layers: [(["w": "w\n"], gzip: true)])
+        let layer = fixture.root + "/store/blobs/sha256/" + image.manifest.layers[0].digest.encoded
+        try Data("not the layer".utf8).write(to: URL(fileURLWithPath: layer))
+
+        let fresh = fixture.directory + "/fresh"
+        let failed = try fixture.crib(["copy", "app:5", "oci:\(fresh):v5"])
+        #expect(failed.status == 125)
+        #expect(failed.stderr.contains(image.manifest.layers[0].digest.encoded), "\(failed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: fresh))
+
+        // A directory that was there before the copy is the user's, so it stays.
+        let existing = fixture.directory + "/existing"
+        try FileManager.default.createDirectory(atPath: existing, withIntermediateDirectories: false)
+        try Data("mine\n".utf8).write(to: URL(fileURLWithPath: existing + "/notes"))
+        #expect(try fixture.crib(["copy", "app:5", "oci:\(existing):v5"]).status == 125)
+        #expect(FileManager.default.fileExists(atPath: existing + "/notes"))
+    }
+
     @Test func loadRejectsOtherFiles() throws {
         let fixture = try TransferFixture()
         defer { fixture.cleanup() }
@@ -157,4 +204,10 @@ struct ArchiveTests {
         }
         return manifest
     }
+}
+
+/// Returns the permission bits of the file at `path`.
+func permissions(of path: String) throws -> Int {
+    let attributes = try FileManager.default.attributesOfItem(atPath: path)
+    return (attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1
 }

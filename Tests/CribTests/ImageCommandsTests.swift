@@ -69,6 +69,51 @@ struct ImageCommandsTests {
         #expect(try store.images().map(\.digest) == [new.digest])
     }
 
+    @Test func readCommandsOnMissingRootCreateNothing() throws {
+        let fixture = try CribFixture()
+        let images = try fixture.crib(["images"])
+        #expect(images.status == 0, "\(images.stderr)")
+        #expect(images.stdout.split(separator: "\n").count == 1)
+        #expect(images.stdout.hasPrefix("REPOSITORY"))
+
+        let containers = try fixture.crib(["ps", "--all"])
+        #expect(containers.status == 0, "\(containers.stderr)")
+        #expect(containers.stdout.hasPrefix("CONTAINER ID"))
+
+        let inspected = try fixture.crib(["inspect", "hello"])
+        #expect(inspected.status == 125)
+        #expect(inspected.stderr == "crib: image not known: hello\n")
+        #expect(!FileManager.default.fileExists(atPath: fixture.root))
+    }
+
+    @Test func readCommandsOnReadOnlyRoot() throws {
+        guard geteuid() == 0 else {
+            Issue.record("this test needs root to bind-mount the crib root read-only")
+            return
+        }
+        let fixture = try CribFixture()
+        let image = try writeSampleImage(root: fixture.root, name: "hello")
+        let bound = try runTool("/bin/mount", ["--bind", fixture.root, fixture.root])
+        #expect(bound.status == 0, "\(bound.stderr)")
+        defer { _ = try? runTool("/bin/umount", [fixture.root]) }
+        let remounted = try runTool("/bin/mount", ["-o", "remount,bind,ro", fixture.root])
+        #expect(remounted.status == 0, "\(remounted.stderr)")
+
+        let images = try fixture.crib(["images"])
+        #expect(images.status == 0, "\(images.stderr)")
+        #expect(images.stdout.contains(image.id.shortID))
+        let inspected = try fixture.crib(["inspect", "hello"])
+        #expect(inspected.status == 0, "\(inspected.stderr)")
+        #expect(inspected.stdout.contains(image.digest.description))
+        let containers = try fixture.crib(["ps", "--all"])
+        #expect(containers.status == 0, "\(containers.stderr)")
+
+        // Commands that write still fail, with the file system's own error.
+        let removed = try fixture.crib(["rmi", "hello"])
+        #expect(removed.status == 125)
+        #expect(removed.stderr.contains("Read-only file system"), "\(removed.stderr)")
+    }
+
     @Test func unknownImageExits125() throws {
         let fixture = try CribFixture()
         let result = try fixture.crib(["inspect", "no-such-image:v9"])

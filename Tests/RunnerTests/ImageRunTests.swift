@@ -120,4 +120,45 @@ struct ImageRunTests {
         let left = try FileManager.default.contentsOfDirectory(atPath: RootDirectory(path: root).containers)
         #expect(left.isEmpty)
     }
+
+    @Test func rmiRejectsImageOfKeptContainer() throws {
+        try requireRoot()
+        let root = TemporaryRoot()
+        defer { root.remove() }
+        try importImage(root: root.path, name: "busybox-test", changes: [#"CMD ["true"]"#])
+        let run = try Shell.crib(root: root.path, ["run", "--name", "kept", "busybox-test"])
+        #expect(run.status == 0, "\(run.error)")
+        let containers = RootDirectory(path: root.path).containers
+        let id = try #require(try FileManager.default.contentsOfDirectory(atPath: containers).first)
+
+        let rejected = try Shell.crib(root: root.path, ["rmi", "busybox-test"])
+        #expect(rejected.status == 125)
+        #expect(rejected.error.split(separator: "\n").count == 1, "\(rejected.error)")
+        #expect(rejected.error.contains(String(id.prefix(12))))
+        #expect(try Shell.crib(root: root.path, ["images"]).output.contains("busybox-test"))
+
+        let forced = try Shell.crib(root: root.path, ["rmi", "--force", "busybox-test"])
+        #expect(forced.status == 0, "\(forced.error)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: containers).isEmpty)
+        #expect(!(try Shell.crib(root: root.path, ["images"]).output.contains("busybox-test")))
+    }
+
+    @Test func runFailingBeforeStartLeavesNoContainer() throws {
+        try requireRoot()
+        let root = TemporaryRoot()
+        defer { root.remove() }
+        try importImage(root: root.path, name: "busybox-test", changes: [#"CMD ["true"]"#])
+        let run = try Shell.crib(
+            root: root.path, ["run", "--name", "broken", "-v", "/nonexistent-crib-source:/x", "busybox-test"])
+        #expect(run.status == 125, "\(run.error)")
+        let listed = try Shell.crib(root: root.path, ["ps", "--all"])
+        #expect(!listed.output.contains("broken"), "\(listed.output)")
+        let containers = RootDirectory(path: root.path).containers
+        #expect(try FileManager.default.contentsOfDirectory(atPath: containers).isEmpty)
+
+        // A command that is not there fails in a container that was made, which stays.
+        let missing = try Shell.crib(root: root.path, ["run", "--name", "missing", "busybox-test", "/no-such-command"])
+        #expect(missing.status == 127)
+        #expect(try Shell.crib(root: root.path, ["ps", "--all"]).output.contains("Exited (127)"))
+    }
 }

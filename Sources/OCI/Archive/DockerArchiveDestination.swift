@@ -26,7 +26,7 @@ public final class DockerArchiveDestination: ImageDestination {
         self.names = names
         let directory = (path as NSString).deletingLastPathComponent
         temporaryDirectory = directory.isEmpty ? "." : directory
-        file = try FileSink(temporaryIn: temporaryDirectory, prefix: ".crib-archive-")
+        file = try FileSink(temporaryIn: temporaryDirectory, prefix: ".crib-archive-", mode: 0o644)
         tar = TarWriter(sink: file)
     }
 

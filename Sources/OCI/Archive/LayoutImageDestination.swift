@@ -7,18 +7,26 @@ public final class LayoutImageDestination: ImageDestination {
     public let directory: String
     let reference: String?
     public let parallelBlobs = 4
+    /// Whether this copy made the directory, and so may remove it when the copy fails.
+    let createdDirectory: Bool
     public var name: String { "oci:\(directory)" + (reference.map { ":\($0)" } ?? "") }
 
     public init(directory: String, reference: String?) throws {
         self.directory = directory
         self.reference = reference
-        for path in [directory, directory + "/blobs", directory + "/blobs/sha256"] {
-            try ContentStore.makeDirectory(path)
-        }
-        let layoutFile = directory + "/oci-layout"
-        if access(layoutFile, F_OK) != 0 {
-            try ContentStore.writeAtomically(
-                Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: layoutFile, temporaryDirectory: directory)
+        createdDirectory = access(directory, F_OK) != 0
+        do {
+            for path in [directory, directory + "/blobs", directory + "/blobs/sha256"] {
+                try ContentStore.makeDirectory(path)
+            }
+            let layoutFile = directory + "/oci-layout"
+            if access(layoutFile, F_OK) != 0 {
+                try ContentStore.writeAtomically(
+                    Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: layoutFile, temporaryDirectory: directory)
+            }
+        } catch {
+            abort()
+            throw error
         }
     }
 
@@ -31,7 +39,7 @@ public final class LayoutImageDestination: ImageDestination {
     }
 
     public func putBlob(_ descriptor: Descriptor, from source: any ImageSource, progress: ((Int64) -> Void)?) throws {
-        let file = try FileSink(temporaryIn: directory + "/blobs/sha256", prefix: ".partial-")
+        let file = try FileSink(temporaryIn: directory + "/blobs/sha256", prefix: ".partial-", mode: 0o644)
         do {
             let hashing = HashingSink(file)
             try source.copyBlob(descriptor, into: hashing, progress: progress)
@@ -65,7 +73,10 @@ public final class LayoutImageDestination: ImageDestination {
             try CanonicalJSON.encode(index), to: directory + "/index.json", temporaryDirectory: directory)
     }
 
+    /// Removes the directory if this copy made it, since a layout without index.json is of no
+    /// use. In a directory that was there, blobs already renamed are complete and verified, so
+    /// they stay for a later copy to reuse.
     public func abort() {
-        // Blobs already renamed are complete and verified; a later copy reuses them.
+        if createdDirectory { try? FileManager.default.removeItem(atPath: directory) }
     }
 }

@@ -15,7 +15,7 @@ public final class OCIArchiveDestination: ImageDestination {
         self.path = path
         self.reference = reference
         let directory = (path as NSString).deletingLastPathComponent
-        file = try FileSink(temporaryIn: directory.isEmpty ? "." : directory, prefix: ".crib-archive-")
+        file = try FileSink(temporaryIn: directory.isEmpty ? "." : directory, prefix: ".crib-archive-", mode: 0o644)
         tar = TarWriter(sink: file)
         do {
             try tar.addFile("oci-layout", data: Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))

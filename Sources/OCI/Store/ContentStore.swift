@@ -12,15 +12,26 @@ public final class ContentStore {
 
     public let root: RootDirectory
     let log: any LogSink
-    private let indexLock: FileLock
+    /// Nil in a store opened for reading, which takes no locks.
+    private let indexLock: FileLock?
     /// Held shared by every store that writes, exclusively by garbage collection, so that a
     /// collection never removes a blob that a running build or pull is about to reference.
-    private let usageLock: FileLock
+    private let usageLock: FileLock?
     private var holdsUsage = false
 
-    public init(root: RootDirectory, log: any LogSink = SilentLog()) throws {
+    /// Opens the store under `root`, creating it unless `readOnly`.
+    ///
+    /// A read-only store creates nothing and takes no locks, so that listing works on a root
+    /// that does not exist (an empty store) or that is mounted read-only. index.json is replaced
+    /// by rename, so a reader without the lock still reads a whole file.
+    public init(root: RootDirectory, log: any LogSink = SilentLog(), readOnly: Bool = false) throws {
         self.root = root
         self.log = log
+        if readOnly {
+            indexLock = nil
+            usageLock = nil
+            return
+        }
         for directory in [root.path, root.store, root.store + "/blobs", root.store + "/blobs/sha256", root.tmp] {
             try ContentStore.makeDirectory(directory)
         }
@@ -28,6 +39,9 @@ public final class ContentStore {
         usageLock = try FileLock(path: root.path + "/usage.lock")
         try initializeLayout()
     }
+
+    /// Whether the store was opened for reading only.
+    public var isReadOnly: Bool { indexLock == nil }
 
     // MARK: - Blobs
 
@@ -111,11 +125,13 @@ public final class ContentStore {
     /// it before they decide to reuse an existing blob.
     public func holdForWriting() throws {
         guard !holdsUsage else { return }
+        guard let usageLock else { throw OCIError.readOnlyStore(root.store) }
         try usageLock.lock(exclusive: false)
         holdsUsage = true
     }
 
     func withExclusiveUsage<T>(wait: Bool, _ body: () throws -> T) throws -> T? {
+        guard let usageLock else { throw OCIError.readOnlyStore(root.store) }
         if !(try usageLock.tryLock(exclusive: true)) {
             guard wait else { return nil }
             log.log(.info, "waiting for other crib processes to finish writing to \(root.path)")
@@ -129,6 +145,7 @@ public final class ContentStore {
     }
 
     func withIndexLock<T>(_ body: () throws -> T) throws -> T {
+        guard let indexLock else { throw OCIError.readOnlyStore(root.store) }
         try indexLock.lock(exclusive: true)
         defer { indexLock.unlock() }
         return try body()
@@ -152,6 +169,8 @@ public final class ContentStore {
 
     /// Reads index.json; a malformed file is an error naming it, never silently replaced.
     func readIndex() throws -> Index {
+        // A store that was never created reads as empty, since only opening it for writing creates it.
+        if isReadOnly && access(indexPath, F_OK) != 0 && errno == ENOENT { return Index(manifests: []) }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: indexPath))
@@ -173,8 +192,9 @@ public final class ContentStore {
     // MARK: - File helpers
 
     /// Writes `data` to a temporary file, fsyncs it, renames it over `path` and fsyncs the directory.
+    /// The file gets mode 0644, as skopeo gives the files of a layout.
     public static func writeAtomically(_ data: Data, to path: String, temporaryDirectory: String) throws {
-        let file = try FileSink(temporaryIn: temporaryDirectory, prefix: "write-")
+        let file = try FileSink(temporaryIn: temporaryDirectory, prefix: "write-", mode: 0o644)
         let temporaryPath = file.path
         do {
             try data.withUnsafeBytes { try file.write($0) }

@@ -20,6 +20,11 @@ struct GlobalOptions: Sendable {
         try ContentStore(root: root, log: log)
     }
 
+    /// Opens the store for a command that only reads it: nothing is created and nothing locked.
+    func openStoreForReading() throws -> ContentStore {
+        try ContentStore(root: root, log: log, readOnly: true)
+    }
+
     init(arguments: ParsedArguments) throws {
         if let explicit = arguments.value("root"), explicit.isEmpty {
             throw UsageError("option --root requires a directory, not an empty string")

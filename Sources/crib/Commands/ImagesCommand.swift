@@ -32,7 +32,7 @@ struct ImagesCommand: Command {
     }
 
     func run() throws -> Int32 {
-        let images = try global.openStore().images()
+        let images = try global.openStoreForReading().images()
         switch format {
         case .json:
             try Formatting.printJSON(images.map { image in

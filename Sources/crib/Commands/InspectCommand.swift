@@ -41,7 +41,7 @@ struct InspectCommand: Command {
     }
 
     func run() throws -> Int32 {
-        let store = try global.openStore()
+        let store = try global.openStoreForReading()
         if checkpoint {
             for name in names { try printCheckpoint(name, store: store) }
             return 0

@@ -1,11 +1,12 @@
 import OCI
+import Runner
 
 struct RmiCommand: Command {
     static let name = "rmi"
     static let abstract = "Remove images, or names of images"
     static let usage = "rmi IMAGE [IMAGE...]"
     static let options: [OptionSpec] = [
-        .flag("force", short: "f", help: "remove an image by id even when several names point at it")
+        .flag("force", short: "f", help: "remove an image by id even when several names point at it, and the containers that use it")
     ]
 
     let global: GlobalOptions
@@ -23,6 +24,7 @@ struct RmiCommand: Command {
     /// named by id loses all names, which needs `--force` when it has several.
     func run() throws -> Int32 {
         let store = try global.openStore()
+        let containers = ContainerStore(root: global.root)
         for name in names {
             let image: StoredImage
             let matchedName: String?
@@ -45,6 +47,14 @@ struct RmiCommand: Command {
                 throw UsageError(
                     "image \(name) has \(image.names.count) names (\(image.names.joined(separator: ", "))); use --force to remove them all",
                     command: Self.name)
+            }
+            // Containers run on the image's layers, so the image goes only with them, as in podman.
+            let users = try containers.containers(using: image.digest)
+            if !users.isEmpty && !force {
+                throw RunnerError.imageInUse(image: name, containers: users.map { String($0.id.prefix(12)) })
+            }
+            for user in users {
+                try containers.remove(user, force: true)
             }
             try store.removeImage(image)
             for untagged in image.names {

@@ -87,8 +87,11 @@ struct RunCommand: Command {
         let containers = ContainerStore(root: global.root)
         var record = try containers.create(name: name, image: image ?? rootfs ?? "", command: options.command)
         let directory = containers.directory(record.id)
+        // Until the command is started the container only half exists; like a failed podman
+        // create, a failure before then leaves nothing behind.
+        var created = false
         defer {
-            if remove {
+            if remove || !created {
                 do {
                     try containers.remove(record, force: false)
                 } catch {
@@ -98,6 +101,9 @@ struct RunCommand: Command {
         }
 
         let prepared = try prepareRootfs(directory: directory)
+        record.imageDigest = prepared.imageDigest
+        // Saved before the container starts, so that rmi finds the image in use from now on.
+        try containers.save(record)
         var spec = try options.makeSpec(
             image: prepared.config, rootfs: prepared.rootfs, userLayers: prepared.userLayers,
             stateDirectory: directory, defaultHostname: String(record.id.prefix(12)))
@@ -112,11 +118,16 @@ struct RunCommand: Command {
         do {
             try container.start()
         } catch let error as RunnerError {
-            record.state = .exited
-            record.exitCode = error.exitStatus
-            try? containers.save(record)
+            // A command that is missing or cannot run failed inside a container that exists.
+            if error.exitStatus != 125 {
+                created = true
+                record.state = .exited
+                record.exitCode = error.exitStatus
+                try? containers.save(record)
+            }
             throw error
         }
+        created = true
         record.state = .running
         record.cribPID = getpid()
         record.relayPID = container.relayPID
@@ -137,6 +148,7 @@ struct RunCommand: Command {
         var config: ContainerConfig?
         var userLayers: [String]
         var checkpoint: CheckpointRecord?
+        var imageDigest: Digest?
     }
 
     /// A checkpoint image restores instead of starting: CRIU gets what it needs, and the user
@@ -176,6 +188,7 @@ struct RunCommand: Command {
         return PreparedRootfs(
             rootfs: .overlay(lower: lower, upper: upper, work: work, mountPoint: mountPoint),
             config: stored.config.config, userLayers: [upper] + lower,
-            checkpoint: try CheckpointRecord(annotations: stored.manifest.annotations, image: image))
+            checkpoint: try CheckpointRecord(annotations: stored.manifest.annotations, image: image),
+            imageDigest: stored.digest)
     }
 }
