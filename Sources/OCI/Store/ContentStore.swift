@@ -130,7 +130,9 @@ public final class ContentStore {
         holdsUsage = true
     }
 
-    func withExclusiveUsage<T>(wait: Bool, _ body: () throws -> T) throws -> T? {
+    /// Runs `body` while no other crib process holds the store; returns nil at once, without
+    /// running it, when one does and `wait` is false.
+    public func withExclusiveUsage<T>(wait: Bool, _ body: () throws -> T) throws -> T? {
         guard let usageLock else { throw OCIError.readOnlyStore(root.store) }
         if !(try usageLock.tryLock(exclusive: true)) {
             guard wait else { return nil }

@@ -19,6 +19,7 @@ enum Crib {
         TagCommand.self,
         RmiCommand.self,
         PruneCommand.self,
+        CheckCommand.self,
         ImportCommand.self,
         UnpackCommand.self,
         PullCommand.self,

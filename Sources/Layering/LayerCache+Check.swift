@@ -1,0 +1,42 @@
+import Foundation
+import OCI
+
+extension LayerCache {
+    /// Finds unpacked layers no image uses and entries under `layers/` that `unpack` never
+    /// leaves there; with `repair`, removes both.
+    ///
+    /// `unpack` renames a layer into place only once it is complete, so a directory named by a
+    /// diffID is whole; anything else there (a file, a symlink, another name) is not a layer.
+    /// Removal waits for nothing: when another crib process holds `store` it may be about to
+    /// use a layer its image does not reference yet, so nothing is removed and nothing reported.
+    ///
+    /// NOTE: the files inside an unpacked layer are not compared with its diffID; that would
+    /// mean packing every layer again.
+    public func check(referencedDiffIDs: Set<Digest>, store: ContentStore, repair: Bool) throws -> [StoreCheckReport.Problem] {
+        var status = stat()
+        guard lstat(root.layers, &status) == 0 else { return [] }
+        let problems = try store.withExclusiveUsage(wait: false) { () -> [StoreCheckReport.Problem] in
+            var found = [StoreCheckReport.Problem]()
+            for name in try FileManager.default.contentsOfDirectory(atPath: root.layers).sorted() {
+                let path = root.layers + "/" + name
+                var entry = stat()
+                try checkSyscall("stat", path: path) { lstat(path, &entry) }
+                let isDirectory = entry.st_mode & S_IFMT == S_IFDIR
+                let problem: StoreCheckReport.Problem
+                if let diffID = try? Digest(parsing: name), diffID.algorithm == .sha256, isDirectory {
+                    guard !referencedDiffIDs.contains(diffID) else { continue }
+                    problem = .init(kind: .unusedLayer, object: diffID.description, detail: "no image references \(path)", removed: repair)
+                } else {
+                    let reason = isDirectory ? "name is not a layer diffID" : "not a directory"
+                    problem = .init(kind: .strayLayer, object: path, detail: reason, removed: repair)
+                }
+                if repair {
+                    if isDirectory { try Self.removeDirectory(path) } else { try checkSyscall("remove", path: path) { unlink(path) } }
+                }
+                found.append(problem)
+            }
+            return found
+        }
+        return problems ?? []
+    }
+}

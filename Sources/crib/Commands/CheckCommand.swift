@@ -1,0 +1,56 @@
+import Layering
+import OCI
+
+struct CheckCommand: Command {
+    static let name = "check"
+    static let abstract = "Verify every blob, image reference and unpacked layer in the store"
+    static let usage = "check [--repair] [--format json]"
+    static let options: [OptionSpec] = [
+        .flag("repair", help: "remove corrupt blobs, the images that need them, stray files and unused layers"),
+        OutputFormat.spec,
+    ]
+
+    let global: GlobalOptions
+    let repair: Bool
+    let format: OutputFormat
+
+    init(arguments: ParsedArguments, global: GlobalOptions) throws {
+        try Self.expectPositionals(arguments, 0...0)
+        self.global = global
+        repair = arguments.flag("repair")
+        format = try OutputFormat(arguments, command: Self.name)
+    }
+
+    /// The report as `--format json` prints it.
+    struct Output: Encodable {
+        let sound: Bool
+        let checkedBlobs: Int
+        let checkedBytes: Int64
+        let checkedImages: Int
+        let problems: [StoreCheckReport.Problem]
+    }
+
+    /// Exits 1 when anything was wrong, also when `--repair` removed all of it, so that a
+    /// script learns that the store had been damaged.
+    func run() throws -> Int32 {
+        let store = try global.openStore()
+        var report = try store.check(repair: repair)
+        if report.indexIsReadable {
+            let layers = LayerCache(root: global.root)
+            report.problems += try layers.check(referencedDiffIDs: report.referencedDiffIDs, store: store, repair: repair)
+        }
+        switch format {
+        case .json:
+            try Formatting.printJSON(
+                Output(
+                    sound: report.isSound, checkedBlobs: report.checkedBlobs, checkedBytes: report.checkedBytes,
+                    checkedImages: report.checkedImages, problems: report.problems))
+        case .table:
+            for problem in report.problems { print(problem) }
+            let removed = report.problems.filter(\.removed).count
+            let outcome = report.isSound ? "no problems" : "\(report.problems.count) problems" + (repair ? ", \(removed) removed" : "")
+            print("checked \(report.checkedBlobs) blobs (\(Formatting.size(report.checkedBytes))) and \(report.checkedImages) images: \(outcome)")
+        }
+        return report.isSound ? 0 : 1
+    }
+}
