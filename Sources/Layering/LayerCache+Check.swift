@@ -6,7 +6,7 @@ extension LayerCache {
     /// leaves there; with `repair`, removes both.
     ///
     /// `unpack` renames a layer into place only once it is complete, so a directory named by a
-    /// diffID is whole; anything else there (a file, a symlink, another name) is not a layer.
+    /// diffID is whole. Anything else there (a file, a symlink, another name) is not a layer.
     /// Removal waits for nothing: when another crib process holds `store` it may be about to
     /// use a layer its image does not reference yet, so nothing is removed and nothing reported.
     ///

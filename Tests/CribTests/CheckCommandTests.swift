@@ -3,7 +3,7 @@ import OCI
 import Testing
 
 struct CheckCommandTests {
-    /// A second image whose one layer differs from the sample's, so that damage to one leaves the other whole.
+    /// Writes an image whose one layer differs from the sample's, so that damage to one leaves the other whole.
     @discardableResult
     func writeOtherImage(root: String, name: String) throws -> StoredImage {
         let store = try ContentStore(root: RootDirectory(path: root))
@@ -114,13 +114,13 @@ struct CheckCommandTests {
         #expect(check.status == 1)
         #expect(check.stdout.contains("temporary leftover \(leftover): left by an interrupted crib process"), "\(check.stdout)")
 
-        // While another process holds the store, its files in tmp/ are work in progress.
+        // While another process uses the store, its files in tmp/ are work in progress.
         do {
             let writer = try ContentStore(root: RootDirectory(path: fixture.root))
             try writer.holdForWriting()
-            let held = try fixture.crib(["check", "--repair"])
-            #expect(held.status == 0, "\(held.stdout)")
-            #expect(!held.stdout.contains(leftover))
+            let whileHeld = try fixture.crib(["check", "--repair"])
+            #expect(whileHeld.status == 0, "\(whileHeld.stdout)")
+            #expect(!whileHeld.stdout.contains(leftover))
             #expect(FileManager.default.fileExists(atPath: leftover))
         }
 

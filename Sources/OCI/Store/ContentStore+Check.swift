@@ -1,13 +1,13 @@
 import Foundation
 
 extension ContentStore {
-    /// Hashes every blob, follows every reference index.json makes, and looks for files that
-    /// do not belong; with `repair`, removes what cannot be trusted and nothing else.
+    /// Hashes every blob, follows every reference in index.json, and looks for files that do
+    /// not belong. With `repair`, removes what cannot be trusted and nothing else.
     ///
-    /// A repair deletes corrupt blobs and stray files, drops the index entries of images whose
-    /// blobs are missing, corrupt or of the wrong size, and empties tmp/ only while no other
-    /// crib process holds the store. Sound blobs and the entries of sound images are not
-    /// rewritten: index.json is replaced only when an entry goes.
+    /// A repair deletes corrupt blobs and stray files. It drops the index entries of images
+    /// whose blobs are missing, corrupt or of the wrong size, and empties tmp/ only while no
+    /// other crib process uses the store. Sound blobs are not rewritten, and index.json is
+    /// replaced only when an entry is removed.
     public func check(repair: Bool) throws -> StoreCheckReport {
         var report = StoreCheckReport()
         let blobs = try checkBlobFiles(repair: repair, into: &report)
@@ -16,7 +16,7 @@ extension ContentStore {
         return report
     }
 
-    /// What a blob file held when it was hashed.
+    /// The state of a blob file when it was hashed.
     private enum BlobState {
         case sound(size: Int64)
         case corrupt(actual: Digest)
@@ -79,7 +79,7 @@ extension ContentStore {
         do {
             index = try readIndex()
         } catch {
-            // Without an index nothing says which blobs or layers are in use, so nothing more is judged.
+            // Without an index, no blob or layer is known to be in use, so nothing more is checked.
             report.indexIsReadable = false
             report.problems.append(.init(kind: .unreadableIndex, object: indexPath, detail: "\(error)"))
             return
@@ -96,10 +96,11 @@ extension ContentStore {
         }
         report.checkedImages = order.count
 
+        var blobs = blobs
         var damaged = [Digest: String]()
         for digest in order {
             var diffIDs = Set<Digest>()
-            if let reason = damage(of: entries[digest]!, role: "manifest", blobs: blobs, diffIDs: &diffIDs) {
+            if let reason = damage(of: entries[digest]!, role: "manifest", blobs: &blobs, diffIDs: &diffIDs) {
                 damaged[digest] = reason
             } else {
                 report.referencedDiffIDs.formUnion(diffIDs)
@@ -119,8 +120,14 @@ extension ContentStore {
         }
     }
 
-    /// Why the blobs behind `descriptor` cannot be trusted, or nil when every one of them is sound.
-    private func damage(of descriptor: Descriptor, role: String, blobs: [Digest: BlobState], diffIDs: inout Set<Digest>) -> String? {
+    /// Returns why the blobs behind `descriptor` cannot be trusted, or nil when all of them are sound.
+    private func damage(of descriptor: Descriptor, role: String, blobs: inout [Digest: BlobState], diffIDs: inout Set<Digest>) -> String? {
+        // A pull or build running beside the check may have stored the blob after the listing.
+        if blobs[descriptor.digest] == nil, descriptor.digest.algorithm == .sha256, hasBlob(descriptor.digest),
+            let (actual, size) = try? hashFile(blobPath(descriptor.digest))
+        {
+            blobs[descriptor.digest] = actual == descriptor.digest ? .sound(size: size) : .corrupt(actual: actual)
+        }
         switch blobs[descriptor.digest] {
         case nil:
             return "\(role) \(descriptor.digest) is missing"
@@ -134,15 +141,15 @@ extension ContentStore {
         do {
             if descriptor.mediaType.isManifest {
                 let manifest = try readJSON(Manifest.self, descriptor)
-                if let reason = damage(of: manifest.config, role: "config", blobs: blobs, diffIDs: &diffIDs) { return reason }
+                if let reason = damage(of: manifest.config, role: "config", blobs: &blobs, diffIDs: &diffIDs) { return reason }
                 for layer in manifest.layers {
-                    if let reason = damage(of: layer, role: "layer", blobs: blobs, diffIDs: &diffIDs) { return reason }
+                    if let reason = damage(of: layer, role: "layer", blobs: &blobs, diffIDs: &diffIDs) { return reason }
                 }
                 let config = try readJSON(ImageConfig.self, manifest.config)
                 diffIDs.formUnion(config.rootfs.diffIDs)
             } else if descriptor.mediaType.isIndex {
                 for child in try readJSON(Index.self, descriptor).manifests {
-                    if let reason = damage(of: child, role: "manifest", blobs: blobs, diffIDs: &diffIDs) { return reason }
+                    if let reason = damage(of: child, role: "manifest", blobs: &blobs, diffIDs: &diffIDs) { return reason }
                 }
             }
         } catch {
@@ -151,8 +158,8 @@ extension ContentStore {
         return nil
     }
 
-    /// Files in tmp/ are leftovers only when no other crib process holds the store; while one
-    /// does they may be its blobs in progress, and they are neither reported nor removed.
+    /// Reports files in tmp/ as leftovers only when no other crib process uses the store.
+    /// Otherwise they may be blobs in progress, so they are neither reported nor removed.
     private func checkTemporaryFiles(repair: Bool, into report: inout StoreCheckReport) throws {
         let leftovers = try withExclusiveUsage(wait: false) { () -> [StoreCheckReport.Problem] in
             var found = [StoreCheckReport.Problem]()
@@ -164,6 +171,6 @@ extension ContentStore {
             return found
         }
         report.problems.append(contentsOf: leftovers ?? [])
-        if leftovers == nil { log.log(.info, "another crib process holds \(root.path); tmp/ was not checked") }
+        if leftovers == nil { log.log(.info, "skipped checking \(root.tmp): another crib process is using the store") }
     }
 }

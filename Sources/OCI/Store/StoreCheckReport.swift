@@ -1,4 +1,4 @@
-/// What `ContentStore.check` found: one problem per damaged object, and what a repair removed.
+/// The result of `ContentStore.check`: one problem per damaged object, each marked when a repair removed it.
 public struct StoreCheckReport: Sendable {
     /// One object that cannot be trusted, named by path, digest or image name.
     public struct Problem: Sendable, Encodable, CustomStringConvertible {
@@ -15,7 +15,7 @@ public struct StoreCheckReport: Sendable {
         public var kind: Kind
         /// The digest, path or image name of the object.
         public var object: String
-        /// What is wrong with it, such as `content hashes to sha256:…`.
+        /// The fault, such as `content hashes to sha256:…`.
         public var detail: String
         /// Whether a repair removed the object.
         public var removed = false
@@ -40,7 +40,7 @@ public struct StoreCheckReport: Sendable {
     public var checkedImages = 0
     /// The layer diffIDs of every image left in the index, for checking the unpacked-layer cache.
     public var referencedDiffIDs: Set<Digest> = []
-    /// False when index.json could not be read; then nothing tells which layers are in use.
+    /// False when index.json could not be read, so that no layer is known to be in use.
     public var indexIsReadable = true
 
     public init() {}
