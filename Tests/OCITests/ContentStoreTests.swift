@@ -157,4 +157,43 @@ struct ContentStoreTests {
         }
         #expect(try ContentStore(root: root).image("base").names.count == 17)
     }
+
+    @Test func checkReportsLayerOfWrongSize() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try ContentStore(root: RootDirectory(path: directory.path + "/root"))
+        let sound = try writeSampleImage(store, scratch: directory.path, name: "sound")
+        var layer = try store.writeBlob(Data("not a tar".utf8), mediaType: .ociLayer)
+        layer.size += 1
+        let wrong = try store.commitImage(config: ImageConfig(diffIDs: []), layers: [layer], names: ["wrong"])
+        let indexBefore = try Data(contentsOf: URL(fileURLWithPath: store.indexPath))
+
+        let report = try store.check(repair: false)
+        #expect(report.problems.map(\.description) == [
+            "damaged image localhost/wrong:latest: layer \(layer.digest) is 9 bytes, its descriptor says 10"
+        ])
+        #expect(report.checkedImages == 2)
+        #expect(report.referencedDiffIDs == Set(sound.config.rootfs.diffIDs))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: store.indexPath)) == indexBefore)
+
+        let repaired = try store.check(repair: true)
+        #expect(repaired.problems.map(\.removed) == [true])
+        #expect(try store.images().map(\.digest) == [sound.digest])
+        #expect(store.hasBlob(wrong.digest), "a sound blob of a removed image is left for prune")
+        #expect(try store.check(repair: false).isSound)
+    }
+
+    @Test func checkLeavesUnreadableIndexInPlace() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try ContentStore(root: RootDirectory(path: directory.path + "/root"))
+        try Data("{not json".utf8).write(to: URL(fileURLWithPath: store.indexPath))
+
+        let report = try store.check(repair: true)
+        #expect(!report.indexIsReadable)
+        #expect(report.problems.first?.kind == .unreadableIndex)
+        #expect(report.problems.first?.object == store.indexPath)
+        #expect(report.problems.first?.removed == false)
+        #expect(try String(contentsOfFile: store.indexPath, encoding: .utf8) == "{not json")
+    }
 }
