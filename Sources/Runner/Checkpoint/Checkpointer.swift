@@ -82,6 +82,8 @@ public final class Checkpointer {
         if options.trigger != nil {
             // criu dumps as the application's user, so that user must own where the images go:
             // on the host, through the user namespace's maps when crib runs without root.
+            // NOTE: without root, chown to a subordinate id fails with EPERM, so a rootless
+            // trigger checkpoint works only for an application that runs as the container's root.
             let imagesDirectory = upper + Self.triggerImagesDirectory
             var owner = (uid: spec.uid, gid: spec.gid)
             if Container.isRootless {
