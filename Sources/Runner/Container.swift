@@ -320,11 +320,16 @@ public final class Container: @unchecked Sendable {
     /// The command's PID is in the container's PID namespace, above the offset, and its
     /// parent is outside it, as with `runc exec`.
     ///
-    /// - Parameter configure: changes to the process's copy of the spec, such as more
-    ///   capabilities or no seccomp filter for CRIU; its mounts and namespaces are ignored.
+    /// - Parameters:
+    ///   - member: the host PID of a process of the container whose namespaces to join,
+    ///     init's by default. Init is non-dumpable, so a host user without root may not open
+    ///     its /proc/PID/ns entries; the application's own processes, running as that user,
+    ///     share the same namespaces and stay open to it.
+    ///   - configure: changes to the process's copy of the spec, such as more capabilities or
+    ///     no seccomp filter for CRIU; its mounts and namespaces are ignored.
     public func exec(
         _ arguments: [String], environment: [String]? = nil, workingDirectory: String? = nil,
-        configure: (inout ContainerSpec) -> Void = { _ in }
+        through member: pid_t? = nil, configure: (inout ContainerSpec) -> Void = { _ in }
     ) throws -> Container {
         guard initPID > 0 else {
             throw RunnerError.setupFailed(stage: "join", message: "the container has not been started")
@@ -336,7 +341,7 @@ public final class Container: @unchecked Sendable {
         if let workingDirectory { processSpec.workingDirectory = workingDirectory }
         configure(&processSpec)
         let process = Container(spec: processSpec, executable: executable, log: log)
-        process.joinPID = initPID
+        process.joinPID = member ?? initPID
         try process.start()
         return process
     }

@@ -40,6 +40,16 @@ struct UserNamespaceMaps {
         return maps
     }
 
+    /// Returns the host ids that a container's uid and gid stand for, or nil when the maps
+    /// leave one of them out.
+    func hostIDs(uid: UInt32, gid: UInt32) -> (uid: UInt32, gid: UInt32)? {
+        func translate(_ id: UInt32, _ ranges: [Range]) -> UInt32? {
+            ranges.first { $0.containerID <= id && id - $0.containerID < $0.count }.map { $0.hostID + (id - $0.containerID) }
+        }
+        guard let hostUID = translate(uid, uidRanges), let hostGID = translate(gid, gidRanges) else { return nil }
+        return (hostUID, hostGID)
+    }
+
     /// Returns the range of the first `user:start:count` line for the user's name or uid.
     static func subordinateRange(file: String, user: String, id: UInt32) -> (start: UInt32, count: UInt32)? {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }

@@ -162,6 +162,55 @@ struct CheckpointTests {
         #expect(second.hasSuffix("served 5\n"))
         #expect(result.stdout.contains("request 4"), "the restored server's stdout reaches crib run's: \(result.stdout)")
     }
+
+    @Test func unprivilegedUserCheckpointsAndRestoresServer() throws {
+        guard geteuid() == 0 else {
+            Issue.record("this test needs root, to run crib as the user cribtest through runuser")
+            return
+        }
+        let user = "cribtest"
+        if try CribFixture.execute("/usr/bin/id", [user]).status != 0 {
+            try CheckpointFixture.run("/usr/sbin/useradd", ["-m", user])
+        }
+        let setup = try CheckpointFixture.shared()
+        // The user's own root, and a copy of crib the user may run.
+        let home = "/home/\(user)/crib-checkpoint-test-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        let binary = home + "/crib"
+        try FileManager.default.copyItem(atPath: CribFixture.binary, toPath: binary)
+        let archive = home + "/server.tar"
+        #expect(try setup.fixture.crib(["save", "-o", archive, "server"]).status == 0)
+        try CheckpointFixture.run("/bin/chown", ["-R", "\(user):\(user)", home])
+        let root = home + "/root"
+        func asUser(_ arguments: [String]) throws -> CribFixture.Result {
+            try CribFixture.execute("/usr/sbin/runuser", ["-u", user, "--", "env", "HOME=/home/\(user)", binary, "--root", root] + arguments)
+        }
+        let loaded = try asUser(["load", "-i", archive])
+        #expect(loaded.status == 0, "crib load: \(loaded.stderr)")
+
+        let checkpoint = try asUser([
+            "checkpoint", "server", "-t", "server-checkpoint", "--trigger", "http://localhost:8080/", "--timeout", "30",
+        ])
+        #expect(checkpoint.status == 0, "\(checkpoint.stderr)")
+        #expect(checkpoint.stdout.contains("request 1"), "\(checkpoint.stdout)")
+
+        let port = UInt16.random(in: 20000...40000)
+        let run = try BackgroundCrib(
+            command: ["/usr/sbin/runuser", "-u", user, "--", "env", "HOME=/home/\(user)", binary, "--root", root],
+            ["run", "--rm", "-p", "127.0.0.1:\(port):8080", "server-checkpoint"])
+        var answer = ""
+        for _ in 0..<100 {
+            if let text = httpGet(port: port) {
+                answer = text
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let result = run.stop()
+        #expect(answer.hasSuffix("served 2\n"), "first answer after restore: \(answer); stderr: \(result.stderr)")
+        #expect(result.stdout.contains("request 2"), "the restored server's stdout reaches crib run's: \(result.stdout)")
+    }
 }
 
 /// Sends one GET to 127.0.0.1:port and returns the whole response, or nil when nothing listens.

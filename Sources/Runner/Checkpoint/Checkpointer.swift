@@ -80,11 +80,20 @@ public final class Checkpointer {
             userLayers: [upper] + lower, stateDirectory: directory, defaultHostname: String(record.id.prefix(12)))
 
         if options.trigger != nil {
-            // criu dumps as the application's user, so that user must own where the images go.
-            // NOTE: this chown uses the container's ids as host ids, which holds only for a
-            // container without a user namespace, that is when crib runs as root.
+            // criu dumps as the application's user, so that user must own where the images go:
+            // on the host, through the user namespace's maps when crib runs without root.
+            // NOTE: without root, chown to a subordinate id fails with EPERM, so a rootless
+            // trigger checkpoint works only for an application that runs as the container's root.
             let imagesDirectory = upper + Self.triggerImagesDirectory
-            try checkSyscall("chown", path: imagesDirectory) { chown(imagesDirectory, spec.uid, spec.gid) }
+            var owner = (uid: spec.uid, gid: spec.gid)
+            if Container.isRootless {
+                guard let mapped = UserNamespaceMaps.forCurrentUser().hostIDs(uid: spec.uid, gid: spec.gid) else {
+                    throw RunnerError.checkpointFailed(
+                        image: options.image, reason: "the application's user \(spec.uid):\(spec.gid) has no host id in the user namespace")
+                }
+                owner = mapped
+            }
+            try checkSyscall("chown", path: imagesDirectory) { chown(imagesDirectory, owner.uid, owner.gid) }
         }
 
         // Pipes of crib's own for stdio: CRIU can dump a pipe whatever process has its other end,
@@ -126,9 +135,9 @@ public final class Checkpointer {
             do {
                 try waitFor(trigger, container: container, upper: upper, relays: relays, exit: exit, deadline: deadline, image: options.image)
                 try warmUp(trigger, count: options.warmup, container: container)
-                checkpoint.criuVersion = try criuVersion(container: container, criu: criu)
-                let pid = try applicationPID(container: container, image: options.image)
-                try dump(container: container, criu: criu, pid: pid, upper: upper, image: options.image)
+                let (hostPID, pid) = try applicationPID(container: container, image: options.image)
+                checkpoint.criuVersion = try criuVersion(container: container, criu: criu, through: hostPID)
+                try dump(container: container, criu: criu, pid: pid, through: hostPID, upper: upper, image: options.image)
                 checkpoint.imagesDirectory = Self.triggerImagesDirectory
                 checkpoint.stdio = stdio
                 checkpoint.rootPID = pid
@@ -243,19 +252,22 @@ public final class Checkpointer {
         return fields.count >= 2 && fields[0].hasPrefix("HTTP/") && fields[1].hasPrefix("2")
     }
 
-    /// Returns the PID, in the container, of init's child: the root of the tree to dump.
-    private func applicationPID(container: Container, image: String) throws -> Int32 {
+    /// Returns the PIDs, on the host and in the container, of init's child: the root of the
+    /// tree to dump.
+    private func applicationPID(container: Container, image: String) throws -> (host: Int32, container: Int32) {
         let children = (try? String(contentsOfFile: "/proc/\(container.initPID)/task/\(container.initPID)/children", encoding: .utf8)) ?? ""
         for child in children.split(separator: " ") {
             guard let status = try? String(contentsOfFile: "/proc/\(child)/status", encoding: .utf8) else { continue }
             for line in status.split(separator: "\n") where line.hasPrefix("NSpid:") {
-                if let last = line.split(whereSeparator: { $0 == "\t" || $0 == " " }).last, let pid = Int32(last) { return pid }
+                if let last = line.split(whereSeparator: { $0 == "\t" || $0 == " " }).last, let pid = Int32(last), let host = Int32(child.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                    return (host, pid)
+                }
             }
         }
         throw RunnerError.checkpointFailed(image: image, reason: "the container's application has already exited")
     }
 
-    private func dump(container: Container, criu: String, pid: Int32, upper: String, image: String) throws {
+    private func dump(container: Container, criu: String, pid: Int32, through hostPID: Int32, upper: String, image: String) throws {
         var arguments = [
             criu, "dump", "--tree", String(pid), "--images-dir", Self.triggerImagesDirectory, "--log-file", "dump.log",
             "--tcp-established",
@@ -274,7 +286,7 @@ public final class Checkpointer {
         let applicationUID = container.spec.uid
         let applicationGID = container.spec.gid
         if applicationUID != 0 { arguments.append("--unprivileged") }
-        let process = try container.exec(arguments, workingDirectory: "/") { spec in
+        let process = try container.exec(arguments, workingDirectory: "/", through: hostPID) { spec in
             spec.privileged = true
             spec.uid = applicationUID
             spec.gid = applicationGID
@@ -290,13 +302,13 @@ public final class Checkpointer {
 
     // MARK: - CRIU version
 
-    private func criuVersion(container: Container, criu: String) throws -> String {
+    private func criuVersion(container: Container, criu: String, through hostPID: Int32) throws -> String {
         let pipe = try Self.makePipe()
         let process: Container
         do {
             // Privileged like the dump: an image's criu may carry file capabilities, which the
             // kernel refuses to exec (EPERM) where the bounding set lacks one of them.
-            process = try container.exec([criu, "--version"], workingDirectory: "/") { spec in
+            process = try container.exec([criu, "--version"], workingDirectory: "/", through: hostPID) { spec in
                 spec.privileged = true
                 spec.standardOutput = pipe.write
             }

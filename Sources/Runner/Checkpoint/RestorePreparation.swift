@@ -70,6 +70,10 @@ public enum RestorePreparation {
             criu, "restore", "--images-dir", record.imagesDirectory, "--log-file", "restore.log",
             "--restore-detached", "--tcp-close",
         ]
+        // Without root on the host, the container's capabilities count only in its user
+        // namespace, while the kernel checks SO_SNDBUFFORCE and raising RLIMIT_NOFILE against
+        // the initial one: criu's unprivileged mode does without both.
+        if Container.isRootless { arguments.append("--unprivileged") }
         for (fd, resource) in record.stdio.enumerated() {
             arguments += ["--inherit-fd", "fd[\(fd)]:\(resource)"]
         }

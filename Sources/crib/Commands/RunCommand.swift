@@ -107,8 +107,13 @@ struct RunCommand: Command {
         var spec = try options.makeSpec(
             image: prepared.config, rootfs: prepared.rootfs, userLayers: prepared.userLayers,
             stateDirectory: directory, defaultHostname: String(record.id.prefix(12)))
+        var bridge: StdioBridge?
         if let checkpoint = prepared.checkpoint {
             try prepareRestore(&spec, checkpoint: checkpoint, layers: prepared.userLayers)
+            if checkpoint.method == .trigger && Container.isRootless {
+                bridge = try StdioBridge()
+                bridge?.attach(to: &spec)
+            }
         }
         record.command = spec.arguments
         record.ports = spec.ports.map(\.description)
@@ -127,6 +132,7 @@ struct RunCommand: Command {
             }
             throw error
         }
+        bridge?.start()
         created = true
         record.state = .running
         record.cribPID = getpid()
@@ -134,6 +140,7 @@ struct RunCommand: Command {
         try containers.save(record)
 
         let status = container.wait()
+        bridge?.finish()
         record.state = .exited
         record.exitCode = status
         record.cribPID = nil

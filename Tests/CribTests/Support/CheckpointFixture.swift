@@ -148,9 +148,14 @@ final class BackgroundCrib {
     private let output = Pipe()
     private let errors = Pipe()
 
-    init(root: String, _ arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: CribFixture.binary)
-        process.arguments = ["--root", root] + arguments
+    convenience init(root: String, _ arguments: [String]) throws {
+        try self.init(command: [CribFixture.binary, "--root", root], arguments)
+    }
+
+    /// Runs `command` (crib and its global options, perhaps behind runuser) with `arguments`.
+    init(command: [String], _ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst()) + arguments
         process.standardOutput = output
         process.standardError = errors
         process.standardInput = FileHandle.nullDevice
