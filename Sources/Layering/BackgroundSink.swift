@@ -8,16 +8,7 @@ import OCI
 /// for the thread, and `write` blocks while they do, so memory stays bounded. The output
 /// sink's first error is thrown from the next `write` or from `finish`.
 final class BackgroundSink: ByteSink {
-    private final class Chunk {
-        let bytes: UnsafeMutableRawBufferPointer
-        var count = 0
-
-        init(size: Int) {
-            bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
-        }
-
-        deinit { bytes.deallocate() }
-    }
+    private typealias Chunk = ByteChunk
 
     /// The queue shared with the background thread. The thread keeps a reference to this
     /// state and not to the sink, so that dropping the sink stops the thread.

@@ -8,16 +8,7 @@ import OCI
 /// at the end of the stream, at the first error (which `read` then throws), or when the
 /// reader is deallocated.
 final class ReadAheadSource: ByteSource {
-    private final class Chunk {
-        let bytes: UnsafeMutableRawBufferPointer
-        var count = 0
-
-        init(size: Int) {
-            bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
-        }
-
-        deinit { bytes.deallocate() }
-    }
+    private typealias Chunk = ByteChunk
 
     /// The buffers and flags shared with the background thread. The thread keeps a reference
     /// to this state and not to the reader, so that dropping the reader cancels the thread.

@@ -7,8 +7,7 @@ struct CopyCommand: Command {
         "Copy an image between transports: oci:, oci-archive:, docker-archive:, docker:// and the store"
     static let usage = "copy [--platform OS/ARCH] [--tls-verify=false] SOURCE DESTINATION"
     static let options: [OptionSpec] =
-        [.value("platform", "OS/ARCH[/VARIANT]", help: "pick this platform from an index (default linux/amd64)")]
-        + RegistryOptions.specs
+        [PlatformOption.spec] + RegistryOptions.specs
 
     let source: TransportReference
     let destination: TransportReference
@@ -20,7 +19,7 @@ struct CopyCommand: Command {
         try Self.expectPositionals(arguments, 2...2)
         source = try TransportReference(parsing: arguments.positionals[0])
         destination = try TransportReference(parsing: arguments.positionals[1])
-        platform = try arguments.value("platform").map(Platform.init(parsing:)) ?? ImageCopier.defaultPlatform
+        platform = try PlatformOption.parse(arguments)
         registry = try RegistryOptions(arguments: arguments, command: Self.name)
         self.global = global
     }

@@ -6,8 +6,7 @@ struct PullCommand: Command {
     static let abstract = "Pull an image from a registry or another transport into the store"
     static let usage = "pull [--platform OS/ARCH] [--tls-verify=false] REFERENCE"
     static let options: [OptionSpec] =
-        [.value("platform", "OS/ARCH[/VARIANT]", help: "pick this platform from an index (default linux/amd64)")]
-        + RegistryOptions.specs
+        [PlatformOption.spec] + RegistryOptions.specs
 
     let source: TransportReference
     let platform: Platform
@@ -24,7 +23,7 @@ struct PullCommand: Command {
         } else {
             source = parsed
         }
-        platform = try arguments.value("platform").map(Platform.init(parsing:)) ?? ImageCopier.defaultPlatform
+        platform = try PlatformOption.parse(arguments)
         registry = try RegistryOptions(arguments: arguments, command: Self.name)
         self.global = global
     }
