@@ -55,7 +55,7 @@ public enum TransportReference: Hashable, Sendable, CustomStringConvertible {
         ("docker-archive:", { .dockerArchive(path: $0, reference: $1) }),
     ]
 
-    /// Whether `text` is an image id as podman prints it: a config digest or a prefix of its hex.
+    /// Returns whether `text` is an image id as podman prints it: a config digest or a prefix of its hex.
     public static func isImageID(_ text: String) -> Bool {
         if text.hasPrefix("sha256:") { return (try? Digest(parsing: text)) != nil }
         return (3...64).contains(text.count) && text.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }

@@ -11,7 +11,10 @@ struct ImageCommandsTests {
         #expect(table.status == 0, "\(table.stderr)")
         let lines = table.stdout.split(separator: "\n")
         #expect(lines.first?.hasPrefix("REPOSITORY") == true)
-        #expect(lines.contains { $0.hasPrefix("localhost/hello") && $0.contains("v1") && $0.contains(image.id.shortID) })
+        let row = try #require(lines.first { $0.hasPrefix("localhost/hello ") })
+        let columns = row.split(separator: " ", omittingEmptySubsequences: true)
+        #expect(columns[1] == "v1")
+        #expect(columns[2] == image.id.shortID)
 
         let json = try fixture.crib(["images", "--format", "json"])
         #expect(json.status == 0)
@@ -55,7 +58,7 @@ struct ImageCommandsTests {
         let fixture = try CribFixture()
         let old = try writeSampleImage(root: fixture.root, name: "app", command: ["/old"])
         let new = try writeSampleImage(root: fixture.root, name: "app", command: ["/new"])
-        // A store that wrote holds the store against collection until it is dropped.
+        // A store that wrote keeps collection waiting until it is dropped.
         let orphan = try ContentStore(root: RootDirectory(path: fixture.root))
             .writeBlob(Data("nobody refers to me".utf8), mediaType: .ociLayer)
         let store = try ContentStore(root: RootDirectory(path: fixture.root))

@@ -236,7 +236,7 @@ extension RegistryClient {
             } catch OCIError.connectionFailed(_, _, let underlying) where failures < 2 {
                 // The chunk may have landed in part: ask the registry where the upload stands.
                 failures += 1
-                log.log(.info, "asking \(registry) where the upload of \(digest) stands after \(underlying)")
+                log.log(.info, "requesting the upload status of \(digest) from \(registry) after \(underlying)")
                 do {
                     let status = try uploadStatus(location: location, repository: repository, object: object)
                     offset = status.offset

@@ -1,7 +1,7 @@
 import Foundation
 
 extension ContentStore {
-    /// What a collection removed.
+    /// The images, blobs and bytes a collection removed.
     public struct CollectionResult: Sendable {
         public var removedImages: [Digest] = []
         public var removedBlobs: [Digest] = []
@@ -45,7 +45,7 @@ extension ContentStore {
                 result.removedBlobs.append(digest)
             }
 
-            // Nobody else holds the store now, so whatever is in tmp/ was left by a killed process.
+            // No other crib process uses the store now, so whatever is in tmp/ was left by a killed process.
             for name in (try? FileManager.default.contentsOfDirectory(atPath: root.tmp)) ?? [] {
                 try? FileManager.default.removeItem(atPath: root.tmp + "/" + name)
             }
@@ -53,7 +53,7 @@ extension ContentStore {
         }
     }
 
-    /// Every blob reachable from `entries`: manifests, their configs and layers, nested indexes.
+    /// Returns every blob reachable from `entries`: manifests, their configs and layers, nested indexes.
     ///
     /// A referenced manifest that is missing or unreadable is an error, so that a collection
     /// never runs on a store it does not understand.

@@ -9,7 +9,7 @@ extension ContentStore {
         var names: [String]
     }
 
-    /// The images index.json lists, without reading their blobs.
+    /// Returns the images index.json lists, without reading their blobs.
     func indexedImages() throws -> [IndexedImage] {
         var order = [IndexedImage]()
         var position = [Digest: Int]()
@@ -25,7 +25,7 @@ extension ContentStore {
         return order
     }
 
-    /// Every image in the store, one per manifest, with all its names; dangling images have none.
+    /// Returns every image in the store, one per manifest, with all its names; dangling images have none.
     ///
     /// An image whose manifest or config cannot be read fails the listing with an error that
     /// names the image, so that the broken one can be removed by name or digest.
@@ -70,7 +70,7 @@ extension ContentStore {
         throw OCIError.imageNotFound(text)
     }
 
-    /// The names a lookup of `text` tries, in order: a short name is looked for under
+    /// Returns the names a lookup of `text` tries, in order: a short name is looked for under
     /// `localhost/` first, where crib puts what it builds, then under `docker.io`.
     static func candidateNames(_ text: String) throws -> [ImageReference] {
         if TransportReference.isImageID(text) && !text.contains(":") {

@@ -45,7 +45,7 @@ public final class ContentStore {
 
     // MARK: - Blobs
 
-    /// The path of a blob, whether or not it exists.
+    /// Returns the path of a blob, whether or not it exists.
     public func blobPath(_ digest: Digest) -> String {
         "\(root.store)/blobs/\(digest.algorithm.rawValue)/\(digest.encoded)"
     }

@@ -71,8 +71,9 @@ public final class Checkpointer {
         // has, so the image's scripts must drop them for the process they dump.
         runOptions.privileged = options.trigger == nil
         if options.trigger != nil {
-            // criu suspends a task's seccomp filter to dump it, which takes CAP_SYS_ADMIN that a
-            // dump as the application's user does not have; the restored tree runs unfiltered too.
+            // criu suspends a task's seccomp filter to dump it, which takes CAP_SYS_ADMIN. A dump
+            // as the application's user does not have it, so the application runs unfiltered,
+            // and the restored tree does too.
             runOptions.securityOptions = ["seccomp=unconfined"]
         }
         var spec = try runOptions.makeSpec(

@@ -44,7 +44,7 @@ public enum RestorePreparation {
             }
         }
         // An image that restores itself runs its criu as its own non-root user, on the file
-        // capabilities the criu binary carries; no_new_privs would make exec ignore them.
+        // capabilities the criu binary carries. no_new_privs would make exec ignore them.
         spec.noNewPrivileges = false
         spec.pidOffset = restorePIDOffset
         // Signals reach the restored tree, and the container lasts as long as it does: a
@@ -80,7 +80,7 @@ public enum RestorePreparation {
         return arguments
     }
 
-    /// The path of criu in the image, or nil.
+    /// Returns the path of criu in the image, or nil when it has none.
     public static func findCRIU(in layers: [String]) -> String? {
         for location in criuLocations {
             for layer in layers {
