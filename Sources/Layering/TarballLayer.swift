@@ -19,12 +19,18 @@ public enum TarballLayer {
         let tee = TeeSource(source: DecompressingSource(source: source), copy: tar)
 
         let reader = try ArchiveReader(source: tee, name: name)
+        var symlinks = SymlinkTracker()
         var entries = 0
         while let entry = try reader.nextEntry() {
-            _ = try RootedDirectory.components(of: entry.path, entry: entry.displayPath)
+            let components = try RootedDirectory.components(of: entry.path, entry: entry.displayPath)
+            try symlinks.check(components, entry: entry.displayPath)
             if case .hardlink(let target) = entry.kind {
-                _ = try RootedDirectory.components(of: target, entry: entry.displayPath)
+                let targetComponents = try RootedDirectory.components(of: target, entry: entry.displayPath)
+                try symlinks.check(targetComponents, entry: entry.displayPath)
             }
+            var isSymlink = false
+            if case .symlink = entry.kind { isSymlink = true }
+            symlinks.record(components, isSymlink: isSymlink)
             entries += 1
         }
         guard entries > 0 else {
@@ -34,6 +40,40 @@ public enum TarballLayer {
         try compressor.finish()
         try background.finish()
         return LayerWriter.Result(diffID: tar.finalize(), digest: blob.finalize(), size: blob.count, compression: options.compression)
+    }
+}
+
+/// The symlinks an archive has created so far, so that an entry whose path goes through one
+/// is rejected when the tarball is imported. The unpacker never follows such a path (it
+/// opens every parent with O_NOFOLLOW), so without this check the image would be stored and
+/// only fail later, at `crib run` or `crib unpack`. A tar written from a real file tree
+/// never contains such a path.
+struct SymlinkTracker {
+    private var paths = Set<[UInt8]>()
+
+    /// Throws when a proper prefix of `components` is a symlink the archive created.
+    func check(_ components: [[UInt8]], entry: String) throws {
+        guard !paths.isEmpty, components.count > 1 else { return }
+        var prefix = [UInt8]()
+        for name in components.dropLast() {
+            if !prefix.isEmpty { prefix.append(0x2f) }
+            prefix.append(contentsOf: name)
+            if paths.contains(prefix) {
+                throw LayeringError.unsafePath(
+                    entry: entry, reason: "path goes through the symlink \(String(decoding: prefix, as: UTF8.self)) the archive created")
+            }
+        }
+    }
+
+    /// Notes the entry at `components`: a symlink is remembered, and any other entry at a
+    /// remembered path replaces that symlink.
+    mutating func record(_ components: [[UInt8]], isSymlink: Bool) {
+        let path = RootedDirectory.join(components)
+        if isSymlink {
+            paths.insert(path)
+        } else if !paths.isEmpty {
+            paths.remove(path)
+        }
     }
 }
 

@@ -121,6 +121,120 @@ struct ImportCommandTests {
         #expect(try sh("ls -A \(work)/root/tmp | grep -v '^\\.' || true") == "")
     }
 
+    @Test("tarball writing through its own symlink is rejected")
+    func symlinkThenFileThroughIt() throws {
+        let work = try makeWorkDirectory()
+        defer { _ = try? sh("rm -rf \(work)") }
+        let sentinel = work + "/outside"
+        try sh("mkdir -p \(sentinel)")
+        // A symlink to a host directory, then a file whose path goes through it: a tar
+        // written from a real tree never holds this pair.
+        try sh(
+            """
+            python3 - <<'PY'
+            import io, tarfile
+            with tarfile.open('\(work)/hostile.tar', 'w', format=tarfile.PAX_FORMAT) as tar:
+                link = tarfile.TarInfo('escape')
+                link.type = tarfile.SYMTYPE
+                link.linkname = '\(sentinel)'
+                tar.addfile(link)
+                data = b'written through the symlink\\n'
+                evil = tarfile.TarInfo('escape/evil')
+                evil.size = len(data)
+                tar.addfile(evil, io.BytesIO(data))
+            PY
+            """)
+        try sh("mkdir -p \(work)/tree && printf 'x\\n' > \(work)/tree/x")
+        #expect(try run(["--root", work + "/root", "import", work + "/tree", "-t", "good"]).status == 0)
+        let indexBefore = try sh("cat \(work)/root/store/index.json")
+
+        let outcome = try run(["--root", work + "/root", "import", work + "/hostile.tar", "-t", "hostile"])
+        #expect(outcome.status == 125)
+        #expect(outcome.errors.contains("escape/evil"), "\(outcome.errors)")
+        #expect(outcome.errors.contains("symlink"), "\(outcome.errors)")
+        #expect(try sh("cat \(work)/root/store/index.json") == indexBefore)
+        #expect(try sh("ls -A \(sentinel)") == "")
+    }
+
+    @Test("symlink replaced by a directory is accepted")
+    func symlinkReplacedByDirectory() throws {
+        let work = try makeWorkDirectory()
+        defer { _ = try? sh("rm -rf \(work)") }
+        try sh(
+            """
+            python3 - <<'PY'
+            import io, tarfile
+            with tarfile.open('\(work)/replaced.tar', 'w', format=tarfile.PAX_FORMAT) as tar:
+                link = tarfile.TarInfo('data')
+                link.type = tarfile.SYMTYPE
+                link.linkname = '/tmp'
+                tar.addfile(link)
+                directory = tarfile.TarInfo('data')
+                directory.type = tarfile.DIRTYPE
+                directory.mode = 0o755
+                tar.addfile(directory)
+                body = b'inside\\n'
+                inner = tarfile.TarInfo('data/file')
+                inner.size = len(body)
+                tar.addfile(inner, io.BytesIO(body))
+            PY
+            """)
+        let outcome = try run(["--root", work + "/root", "import", work + "/replaced.tar", "-t", "replaced"])
+        #expect(outcome.status == 0, "\(outcome.errors)")
+        #expect(try run(["--root", work + "/root", "unpack", "replaced", work + "/tree"]).status == 0)
+        #expect(try sh("cat \(work)/tree/data/file") == "inside\n")
+    }
+
+    @Test("failed unpack removes the directory it made")
+    func failedUnpackRemovesDirectory() throws {
+        let work = try makeWorkDirectory()
+        defer { _ = try? sh("rm -rf \(work)") }
+        // `crib load` stores layers as they come, so an OCI archive is the way to get a layer
+        // that the unpacker rejects into the store: a symlink, then a file through it.
+        try sh(
+            """
+            mkdir -p \(work)/outside
+            python3 - '\(work)' <<'PY'
+            import io, tarfile, json, hashlib, os, sys
+            out = sys.argv[1]
+            def blob(data):
+                d = hashlib.sha256(data).hexdigest()
+                os.makedirs(out + '/layout/blobs/sha256', exist_ok=True)
+                open(out + '/layout/blobs/sha256/' + d, 'wb').write(data)
+                return 'sha256:' + d
+            buf = io.BytesIO()
+            with tarfile.open(fileobj=buf, mode='w', format=tarfile.PAX_FORMAT) as tar:
+                ok = tarfile.TarInfo('ok'); body = b'fine\\n'; ok.size = len(body); tar.addfile(ok, io.BytesIO(body))
+                link = tarfile.TarInfo('escape'); link.type = tarfile.SYMTYPE; link.linkname = out + '/outside'; tar.addfile(link)
+                evil = tarfile.TarInfo('escape/evil'); data = b'x\\n'; evil.size = len(data); tar.addfile(evil, io.BytesIO(data))
+            layer = buf.getvalue()
+            ld = blob(layer)
+            config = json.dumps({"architecture": "amd64", "os": "linux", "config": {}, "rootfs": {"type": "layers", "diff_ids": [ld]}}).encode()
+            cd = blob(config)
+            manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+              "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": len(config)},
+              "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": ld, "size": len(layer)}]}).encode()
+            md = blob(manifest)
+            index = {"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": len(manifest), "annotations": {"org.opencontainers.image.ref.name": "hostile"}}]}
+            open(out + '/layout/index.json', 'w').write(json.dumps(index))
+            open(out + '/layout/oci-layout', 'w').write('{"imageLayoutVersion":"1.0.0"}')
+            PY
+            tar -C \(work)/layout -cf \(work)/hostile.tar .
+            """)
+        #expect(try run(["--root", work + "/root", "load", "-i", work + "/hostile.tar"]).status == 0)
+
+        let outcome = try run(["--root", work + "/root", "unpack", "hostile", work + "/tree"])
+        #expect(outcome.status == 125)
+        #expect(outcome.errors.contains("escape/evil"), "\(outcome.errors)")
+        #expect(!FileManager.default.fileExists(atPath: work + "/tree"))
+        #expect(try sh("ls -A \(work)/outside") == "")
+
+        // A directory that existed before is the user's: it stays, with what was unpacked.
+        try sh("mkdir \(work)/mine")
+        #expect(try run(["--root", work + "/root", "unpack", "hostile", work + "/mine"]).status == 125)
+        #expect(FileManager.default.fileExists(atPath: work + "/mine/ok"))
+    }
+
     @Test("changes set config fields")
     func changesSetConfig() throws {
         let work = try makeWorkDirectory()

@@ -27,14 +27,30 @@ struct UnpackCommand: Command {
                 path: "config \(stored.id)",
                 underlying: "\(stored.manifest.layers.count) layers but \(stored.config.rootfs.diffIDs.count) diffIDs")
         }
-        if mkdir(directory, 0o755) != 0 && errno != EEXIST { throw SystemError("create directory", path: directory) }
+        let created = mkdir(directory, 0o755) == 0
+        if !created && errno != EEXIST { throw SystemError("create directory", path: directory) }
 
-        let unpacker = try LayerUnpacker(root: directory, log: global.log)
-        for (layer, diffID) in zip(stored.manifest.layers, stored.config.rootfs.diffIDs) {
-            let report = try unpacker.apply(try store.openBlob(layer), name: layer.digest.description, expectedDiffID: diffID)
-            for warning in report.warnings { global.log.log(.warning, warning) }
-            global.log.log(.debug, "applied layer \(layer.digest) (\(report.entries) entries)")
+        do {
+            let unpacker = try LayerUnpacker(root: directory, log: global.log)
+            for (layer, diffID) in zip(stored.manifest.layers, stored.config.rootfs.diffIDs) {
+                let report = try unpacker.apply(try store.openBlob(layer), name: layer.digest.description, expectedDiffID: diffID)
+                for warning in report.warnings { global.log.log(.warning, warning) }
+                global.log.log(.debug, "applied layer \(layer.digest) (\(report.entries) entries)")
+            }
+        } catch {
+            // A tree that stopped halfway is not the image, so crib removes it when crib made the
+            // directory. A directory the user gave that already existed is left to the user.
+            if created { removeTree(directory) }
+            throw error
         }
         return 0
+    }
+
+    private func removeTree(_ path: String) {
+        do {
+            try FileManager.default.removeItem(atPath: path)
+        } catch {
+            global.log.log(.warning, "failed to remove the partly unpacked \(path): \(error)")
+        }
     }
 }
