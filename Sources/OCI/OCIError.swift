@@ -8,7 +8,7 @@ public enum OCIError: Error, CustomStringConvertible, Sendable {
     case sizeMismatch(object: String, expected: Int64, actual: Int64)
     case tooLarge(object: String, size: Int64, limit: Int64)
     case imageNotFound(String)
-    case ambiguousImageID(String, count: Int)
+    case ambiguousImageID(String, matches: [String])
     case blobNotFound(Digest)
     case malformedJSON(path: String, underlying: String)
     case unsupportedMediaType(MediaType, object: String)
@@ -43,8 +43,9 @@ public enum OCIError: Error, CustomStringConvertible, Sendable {
             return "\(object) is too large: \(size) bytes, the limit is \(limit)"
         case .imageNotFound(let reference):
             return "image not known: \(reference)"
-        case .ambiguousImageID(let text, let count):
-            return "image id prefix \"\(text)\" matches \(count) images; give more digits"
+        case .ambiguousImageID(let text, let matches):
+            return "image id prefix \"\(text)\" matches \(matches.count) images (\(matches.joined(separator: ", "))); "
+                + "name one of them, or give its manifest digest as crib images --digests prints it"
         case .blobNotFound(let digest):
             return "blob not found in the store: \(digest)"
         case .malformedJSON(let path, let underlying):

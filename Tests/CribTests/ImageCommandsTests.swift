@@ -54,6 +54,39 @@ struct ImageCommandsTests {
         #expect(!store.hasBlob(image.manifest.layers[0].digest))
     }
 
+    @Test func sharedIDNeedsNameOrDigest() throws {
+        let fixture = try CribFixture()
+        let image = try writeSampleImage(root: fixture.root, name: "hello")
+        let oci = fixture.scratch + "/hello-oci.tar"
+        let docker = fixture.scratch + "/hello-docker.tar"
+        #expect(try fixture.crib(["save", "--format", "oci-archive", "-o", oci, "hello"]).status == 0)
+        #expect(try fixture.crib(["save", "--format", "docker-archive", "-o", docker, "hello"]).status == 0)
+        #expect(try fixture.crib(["rmi", "hello"]).status == 0)
+
+        // The same config under an OCI and a docker manifest: two images with one id.
+        #expect(try fixture.crib(["load", "-i", oci]).status == 0)
+        #expect(try fixture.crib(["tag", "hello", "from-oci"]).status == 0)
+        #expect(try fixture.crib(["load", "-i", docker]).status == 0)
+        let quiet = try fixture.crib(["images", "-q"])
+        #expect(quiet.stdout == image.id.shortID + "\n")
+
+        let byID = try fixture.crib(["rmi", image.id.shortID])
+        #expect(byID.status == 125)
+        #expect(byID.stderr.contains("localhost/from-oci:latest"), "\(byID.stderr)")
+        #expect(byID.stderr.contains("localhost/hello:latest"), "\(byID.stderr)")
+        #expect(byID.stderr.contains("--digests"), "\(byID.stderr)")
+
+        let listing = try fixture.crib(["images", "--digests"])
+        let row = try #require(listing.stdout.split(separator: "\n").first { $0.hasPrefix("localhost/from-oci ") })
+        let digest = String(row.split(separator: " ", omittingEmptySubsequences: true)[2])
+        #expect(digest.hasPrefix("sha256:"))
+        let byDigest = try fixture.crib(["rmi", digest])
+        #expect(byDigest.status == 0, "\(byDigest.stderr)")
+        #expect(byDigest.stdout.contains("Untagged: localhost/from-oci:latest"))
+        let store = try ContentStore(root: RootDirectory(path: fixture.root))
+        #expect(try store.images().map(\.names) == [["localhost/hello:latest"]])
+    }
+
     @Test func pruneRemovesDanglingAndUnreferenced() throws {
         let fixture = try CribFixture()
         let old = try writeSampleImage(root: fixture.root, name: "app", command: ["/old"])

@@ -65,7 +65,12 @@ extension ContentStore {
             let matches = all.compactMap { try? load($0) }.filter { $0.id.encoded.hasPrefix(hex) || $0.digest.encoded.hasPrefix(hex) }
             let distinct = Set(matches.map(\.digest))
             if distinct.count == 1, let found = matches.first { return (found, nil) }
-            if distinct.count > 1 { throw OCIError.ambiguousImageID(text, count: distinct.count) }
+            if distinct.count > 1 {
+                // Loading the same image from a docker and an OCI archive gives two manifests
+                // over one config, so two images can share a whole id; the error lists their names.
+                let described = matches.map { $0.names.first ?? $0.digest.description }
+                throw OCIError.ambiguousImageID(text, matches: Array(Set(described)).sorted())
+            }
         }
         throw OCIError.imageNotFound(text)
     }
