@@ -1,3 +1,5 @@
+import Foundation
+
 extension ContentStore {
     /// Names an image whose manifest blob, config and layers are in the store already, keeping
     /// the manifest's bytes and digest as they came from a registry or an archive.
@@ -12,8 +14,19 @@ extension ContentStore {
             IndexedImage(
                 descriptor: Descriptor(mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size),
                 names: qualified))
-        for layer in image.manifest.layers where !hasBlob(layer.digest) {
-            throw OCIError.blobNotFound(layer.digest)
+        guard image.manifest.layers.count == image.config.rootfs.diffIDs.count else {
+            throw OCIError.invalidContent(
+                object: "manifest \(descriptor.digest)",
+                reason: "it lists \(image.manifest.layers.count) layers but its config has \(image.config.rootfs.diffIDs.count) diffIDs")
+        }
+        // A layer that was in the store already was not copied, so its size was never checked
+        // against this manifest; a wrong size would make every later push or check fail.
+        for layer in image.manifest.layers {
+            var status = stat()
+            guard stat(blobPath(layer.digest), &status) == 0 else { throw OCIError.blobNotFound(layer.digest) }
+            guard Int64(status.st_size) == layer.size else {
+                throw OCIError.sizeMismatch(object: "blob \(layer.digest)", expected: layer.size, actual: Int64(status.st_size))
+            }
         }
 
         try withIndexLock {

@@ -41,7 +41,11 @@ public final class StoreImageDestination: ImageDestination {
     }
 
     public func putManifest(_ manifest: ImageManifestData) throws {
+        // addImage may still reject the manifest; a manifest blob this copy wrote then goes
+        // with the blobs in abort.
+        let isNew = !store.hasBlob(manifest.digest)
         let descriptor = try store.writeBlob(manifest.data, mediaType: manifest.mediaType)
+        if isNew { lock.withLock { added.append(descriptor.digest) } }
         image = try store.addImage(descriptor, names: names)
     }
 
