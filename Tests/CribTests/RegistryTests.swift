@@ -498,3 +498,66 @@ final class TokenIssuer: @unchecked Sendable {
         return n[2].split(separator: ",").allSatisfy { actions.contains($0) }
     }
 }
+
+extension RegistryTests {
+    /// Ways a registry can lie about what it sends; each pull must fail naming the object.
+    enum RegistryLie: String, CaseIterable, Sendable {
+        case blobLongerThanDescriptor
+        case manifestNotMatchingDigest
+        case manifestOversized
+    }
+
+    @Test(arguments: RegistryLie.allCases)
+    func registryLieRejected(lie: RegistryLie) throws {
+        let fixture = try TransferFixture()
+        defer { fixture.cleanup() }
+        let registry = try RegistryFixture()
+        defer { registry.stop() }
+        let image = try fixture.makeImage("app:1", layers: [(["file": "content\n"], gzip: true)])
+        #expect(try fixture.crib(["push", "--tls-verify=false", "app:1", "\(registry.host)/app:1"]).status == 0)
+        let layer = image.manifest.layers[0].digest
+        let layerBytes = try Data(contentsOf: URL(fileURLWithPath: try fixture.store().blobPath(layer)))
+        let manifestBytes = try Data(contentsOf: URL(fileURLWithPath: try fixture.store().blobPath(image.digest)))
+
+        let proxy = try TestHTTPServer(upstreamPort: registry.port) { request in
+            guard request.method == "GET" else { return .forward(rewrite: nil) }
+            switch lie {
+            case .blobLongerThanDescriptor where request.path.hasSuffix(layer.description):
+                return .respond(.init(status: 200, body: layerBytes + Data(repeating: 0x41, count: 1 << 20)))
+            case .manifestNotMatchingDigest where request.path.contains("/manifests/"):
+                // Still a valid manifest, but not the bytes the digest names.
+                return .respond(
+                    .init(
+                        status: 200, headers: [("Content-Type", image.manifestDescriptor.mediaType.rawValue)],
+                        body: manifestBytes + Data("\n".utf8)))
+            case .manifestOversized where request.path.contains("/manifests/"):
+                var padded = manifestBytes.dropLast()
+                padded.append(Data(",\"annotations\":{\"pad\":\"\(String(repeating: "a", count: 9 << 20))\"}}".utf8))
+                return .respond(
+                    .init(status: 200, headers: [("Content-Type", image.manifestDescriptor.mediaType.rawValue)], body: padded))
+            default:
+                return .forward(rewrite: nil)
+            }
+        }
+        defer { proxy.stop() }
+
+        let victim = fixture.directory + "/victim"
+        try fixture.makeImage("keep:1", layers: [(["keep": "keep\n"], gzip: true)], root: victim)
+        let blobsBefore = fixture.blobFiles(root: victim)
+        let indexBefore = try Data(contentsOf: URL(fileURLWithPath: victim + "/store/index.json"))
+
+        let reference = "127.0.0.1:\(proxy.port)/app@\(image.digest)"
+        let pulled = try fixture.crib(["pull", "--tls-verify=false", reference], root: victim)
+        #expect(pulled.status == 125)
+        let expected: String
+        switch lie {
+        case .blobLongerThanDescriptor: expected = "size mismatch in blob \(layer)"
+        case .manifestNotMatchingDigest: expected = "digest mismatch"
+        case .manifestOversized: expected = "invalid manifest 127.0.0.1:\(proxy.port)/app@\(image.digest): larger than"
+        }
+        #expect(pulled.stderr.contains(expected), "expected \"\(expected)\" in: \(pulled.stderr)")
+        #expect(fixture.blobFiles(root: victim) == blobsBefore)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: victim + "/store/index.json")) == indexBefore)
+        #expect(fixture.temporaryFiles(root: victim).isEmpty)
+    }
+}

@@ -31,9 +31,10 @@ extension RegistryClient {
     /// Fetches the manifest or index that `reference` (a tag or a digest) names, checked
     /// against the digest when the reference is one.
     public func fetchManifest(repository: String, reference: String) throws -> FetchedManifest {
+        let separator = reference.contains(":") ? "@" : ":"
         var request = Request(
             "GET", "v2/\(repository)/manifests/\(reference)", scopes: [Self.pullScope(repository)],
-            operation: "pull manifest", object: "\(registry)/\(repository):\(reference)")
+            operation: "pull manifest", object: "\(registry)/\(repository)\(separator)\(reference)")
         request.headers["Accept"] = Self.manifestMediaTypes.joined(separator: ", ")
         let response = try perform(request)
         guard response.status == 200 else {
