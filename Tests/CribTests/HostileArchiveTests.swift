@@ -95,22 +95,22 @@ struct HostileArchiveTests {
         var tar = Data()
         switch kind {
         case .paxHeaderOf4GiB:
-            tar.append(Self.header(name: "PaxHeader", size: 4 << 30, type: "x"))
+            tar.append(ustarHeader(name: "PaxHeader", size: 4 << 30, type: "x"))
             tar.append(Data("30 path=\(String(repeating: "a", count: 100))\n".utf8))
         case .gnuLongNameOf1GiB:
-            tar.append(Self.header(name: "././@LongLink", size: 1 << 30, type: "L"))
+            tar.append(ustarHeader(name: "././@LongLink", size: 1 << 30, type: "L"))
             tar.append(Data(repeating: 0x61, count: 4096))
         case .fileOf1EiB:
-            tar.append(Self.header(name: "big", size: 1 << 60, type: "0"))
+            tar.append(ustarHeader(name: "big", size: 1 << 60, type: "0"))
             tar.append(Data(repeating: 0x78, count: 512))
         case .paxRecordsOf16MiB:
             let record = Data("1013 comment=\(String(repeating: "a", count: 999))\n".utf8)
             var records = Data()
             while records.count < 16 << 20 { records.append(record) }
-            tar.append(Self.header(name: "PaxHeader", size: records.count, type: "x"))
+            tar.append(ustarHeader(name: "PaxHeader", size: records.count, type: "x"))
             tar.append(records)
             tar.append(Data(count: (512 - records.count % 512) % 512))
-            tar.append(Self.header(name: "file", size: 0, type: "0"))
+            tar.append(ustarHeader(name: "file", size: 0, type: "0"))
             tar.append(Data(count: 1024))
         }
         let path = fixture.scratch + "/enormous.tar"
@@ -121,31 +121,6 @@ struct HostileArchiveTests {
         #expect(result.stderr.contains("failed to read a tar header from \(path)"), "\(result.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: fixture.root + "/store/index.json")) == indexBefore)
         #expect(try fixture.crib(["check"]).status == 0)
-    }
-
-    /// A ustar header with a size in base-256 when octal cannot hold it, as GNU tar writes.
-    static func header(name: String, size: Int, type: Character) -> Data {
-        var header = [UInt8](repeating: 0, count: 512)
-        func put(_ text: String, at offset: Int) {
-            for (index, byte) in text.utf8.enumerated() { header[offset + index] = byte }
-        }
-        put(name, at: 0)
-        put("0000644\u{0}", at: 100)
-        put("0000000\u{0}", at: 108)
-        put("0000000\u{0}", at: 116)
-        if size < 1 << 33 {
-            put(String(format: "%011o\u{0}", size), at: 124)
-        } else {
-            header[124] = 0x80
-            for index in 0..<8 { header[135 - index] = UInt8(truncatingIfNeeded: size >> (8 * index)) }
-        }
-        put("00000000000\u{0}", at: 136)
-        put("        ", at: 148)
-        put(String(type), at: 156)
-        put("ustar\u{0}00", at: 257)
-        let checksum = header.reduce(0) { $0 + Int($1) }
-        put(String(format: "%06o\u{0} ", checksum), at: 148)
-        return Data(header)
     }
 
     /// An OCI image layout with one image named `hostile`, written by hand so that each lie

@@ -16,6 +16,15 @@ func writeSampleImage(root: String, name: String, command: [String] = ["/hello"]
 
 /// A one-file ustar archive, written by hand so that this fixture needs no tar library.
 func tarArchive(name: String, content: Data) -> Data {
+    var archive = ustarHeader(name: name, size: content.count, type: "0")
+    archive.append(content)
+    archive.append(Data(count: (512 - content.count % 512) % 512))
+    archive.append(Data(count: 1024))
+    return archive
+}
+
+/// A ustar header; a size that octal cannot hold goes in base-256, as GNU tar writes it.
+func ustarHeader(name: String, size: Int, type: Character) -> Data {
     var header = [UInt8](repeating: 0, count: 512)
     func put(_ text: String, at offset: Int) {
         for (index, byte) in text.utf8.enumerated() { header[offset + index] = byte }
@@ -24,16 +33,17 @@ func tarArchive(name: String, content: Data) -> Data {
     put("0000644\u{0}", at: 100)
     put("0000000\u{0}", at: 108)
     put("0000000\u{0}", at: 116)
-    put(String(format: "%011o\u{0}", content.count), at: 124)
+    if size < 1 << 33 {
+        put(String(format: "%011o\u{0}", size), at: 124)
+    } else {
+        header[124] = 0x80
+        for index in 0..<8 { header[135 - index] = UInt8(truncatingIfNeeded: size >> (8 * index)) }
+    }
     put("00000000000\u{0}", at: 136)
     put("        ", at: 148)
-    put("0", at: 156)
+    put(String(type), at: 156)
     put("ustar\u{0}00", at: 257)
     let checksum = header.reduce(0) { $0 + Int($1) }
     put(String(format: "%06o\u{0} ", checksum), at: 148)
-    var archive = Data(header)
-    archive.append(content)
-    archive.append(Data(count: (512 - content.count % 512) % 512))
-    archive.append(Data(count: 1024))
-    return archive
+    return Data(header)
 }
