@@ -80,6 +80,7 @@ extension BuildExecutor {
         spec.standardOutput = STDERR_FILENO
         spec.standardError = STDERR_FILENO
 
+        let mountPoints = CreatedMountPoints(targets: spec.mountTargets, view: view, workingDirectory: run.workingDirectory)
         let container = Container(spec: spec, executable: options.executable, log: log)
         try container.start()
         container.forwardSignals()
@@ -88,6 +89,7 @@ extension BuildExecutor {
         guard status == 0 else {
             throw BuildError.runFailed(location, command: step.instruction.text, status: status)
         }
+        mountPoints.remove(from: upper)
 
         let diffID = try writeLayer(key: key, createdBy: HistoryText.run(step.summary), state: &state) { writer in
             try LayerDiff.addOverlayUpper(upper, to: writer)
