@@ -17,6 +17,9 @@ struct BuildCommand: Command {
         .value("timestamp", "SECONDS", help: "set created times to SECONDS since the epoch and clamp later file times to it (default: SOURCE_DATE_EPOCH)"),
         .value("compression", "FORMAT", help: "layer compression: gzip (default), zstd or none"),
         .flag("dry-run", help: "parse and plan the build, print the plan, and run nothing"),
+        .value(
+            "platform", "OS/ARCH[/VARIANT]",
+            help: "build for this platform: FROM without --platform picks it from an index, and TARGETPLATFORM, TARGETOS and TARGETARCH name it (default: the host's)"),
     ] + RegistryOptions.specs
 
     let context: String
@@ -78,7 +81,16 @@ struct BuildCommand: Command {
         } else {
             timestamp = nil
         }
-        buildOptions = BuildOptions(buildArgs: buildArgs, target: arguments.value("target"), labels: labels, network: network)
+        var platform = Platform.current
+        if let text = arguments.value("platform") {
+            do {
+                platform = try Platform(parsing: text)
+            } catch {
+                throw UsageError("invalid --platform \"\(text)\": expected OS/ARCH[/VARIANT] such as linux/arm64", command: Self.name)
+            }
+        }
+        buildOptions = BuildOptions(
+            buildArgs: buildArgs, target: arguments.value("target"), labels: labels, network: network, platform: platform)
     }
 
     static func split(_ argument: String) -> (String, String?) {
