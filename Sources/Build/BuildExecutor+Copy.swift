@@ -55,7 +55,8 @@ extension BuildExecutor {
         let key = BuildCache.key(parent: state.key, summary: step.summary, content: contentDigest)
         if reuseCachedLayer(key, state: &state) { return }
         for url in urls where downloads[url] == nil {
-            let download = try URLDownload.fetch(url, into: try temporaryDirectory("add-url"), at: location)
+            let algorithm = copy.checksum.flatMap { try? Digest(parsing: $0).algorithm } ?? .sha256
+            let download = try URLDownload.fetch(url, into: try temporaryDirectory("add-url"), at: location, algorithm: algorithm)
             if let checksum = copy.checksum, download.digest.description != checksum {
                 throw BuildError.checksumMismatch(location, url: url, expected: checksum, actual: download.digest.description)
             }

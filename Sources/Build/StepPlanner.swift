@@ -333,9 +333,10 @@ struct StepPlanner {
         if checksum != nil, sources.count > 1 {
             throw BuildError.invalidInstruction(location, "ADD --checksum requires exactly one source, got \(sources.count)")
         }
-        // NOTE: only sha256 checksums are accepted; Docker also takes sha384 and sha512.
-        if let checksum, (try? Digest(parsing: checksum))?.algorithm != .sha256 {
-            throw BuildError.invalidInstruction(location, "invalid --checksum=\(checksum): expected sha256:<64 hex digits>")
+        if let checksum, (try? Digest(parsing: checksum)) == nil {
+            throw BuildError.invalidInstruction(
+                location,
+                "invalid --checksum=\(checksum): expected sha256:<64 hex digits>, sha384:<96 hex digits> or sha512:<128 hex digits>")
         }
 
         return CopyStep(
