@@ -9,12 +9,12 @@ extension BuildExecutor {
 
     func executeRun(_ run: RunStep, step: PlannedStep, state: inout ImageState) throws {
         let location = step.instruction.location
-        let key = BuildCache.key(parent: state.key, summary: step.summary, content: nil)
+        // A step without mounts keys on its summary alone, so the cached path does no more work.
+        let mountKey = try mountKey(run.mounts, at: location)
+        let key = BuildCache.key(parent: state.key, summary: step.summary + mountKey.text, content: mountKey.content)
         if reuseCachedLayer(key, state: &state) { return }
-        if !run.mounts.isEmpty {
-            // NOTE: RUN --mount (cache, bind, secret, tmpfs) is parsed but not mounted yet.
-            log.log(.warning, "\(location): RUN --mount is not supported yet and is ignored")
-        }
+        let mounts = try prepareMounts(run.mounts, at: location)
+        defer { mounts.release() }
 
         var lowers = try layerDirectories(state)
         let directory = try temporaryDirectory("run")
@@ -56,10 +56,12 @@ extension BuildExecutor {
 
         var environment = run.environment
         if !environment.contains(where: { $0.hasPrefix("PATH=") }) { environment.insert(Self.defaultPath, at: 0) }
+        environment += mounts.environment
         var spec = ContainerSpec(
             rootfs: .overlay(lower: lowers, upper: upper, work: work, mountPoint: mountPoint), arguments: arguments,
             environment: environment, stateDirectory: stateDirectory)
         spec.workingDirectory = run.workingDirectory
+        spec.mounts = mounts.mounts
         switch run.network ?? buildOptions.network ?? "host" {
         case "none": spec.network = .none
         case "private": spec.network = .bridge

@@ -18,12 +18,15 @@ public final class BuildExecutor {
         public var executable: String
         /// Registry settings (TLS, credentials) for a `FROM docker://…` base.
         public var registryConfiguration: @Sendable (String) throws -> RegistryClient.Configuration
+        /// `--secret` values by id, for `RUN --mount=type=secret`.
+        public var secrets: [String: BuildSecret]
 
         public init(
             tags: [String] = [], noCache: Bool = false, timestamp: Int64? = nil, compression: LayerCompression = .gzip,
-            executable: String = "/proc/self/exe",
+            executable: String = "/proc/self/exe", secrets: [BuildSecret] = [],
             registryConfiguration: @escaping @Sendable (String) throws -> RegistryClient.Configuration = { _ in .init() }
         ) {
+            self.secrets = Dictionary(secrets.map { ($0.id, $0) }) { _, last in last }
             self.tags = tags
             self.noCache = noCache
             self.timestamp = timestamp
