@@ -186,7 +186,7 @@ extension BuildExecutor {
                 throw BuildError.invalidInstruction(
                     location, "RUN --mount=type=\(mount.kind.rawValue) with uid=\(uid) gid=\(gid) needs root on the host; without root only uid 0 and gid 0 exist for it")
             }
-            // The rename makes the owned result appear at once, so a concurrent build never sees it half set up.
+            // The rename makes the owned result appear at once, so a concurrent build never finds it half set up.
             try checkSyscall("rename", path: staging) { rename(staging, path) }
         } catch {
             try? FileManager.default.removeItem(atPath: staging)
@@ -220,8 +220,8 @@ extension BuildExecutor {
             prepared.environment.append("\(variable)=\(String(decoding: value, as: UTF8.self))")
         }
         guard mount.mountsFile else { return }
-        // The copy has the mode and owner the mount asks for; it lives in a directory only
-        // root can enter, and goes as soon as the step ends.
+        // The copy has the mode and owner the mount requests. It lives in a directory that only
+        // crib's user can enter, and is removed as soon as the step ends.
         let directory = try temporaryDirectory("mount-secret")
         prepared.temporaryPaths.append(directory)
         try checkSyscall("chmod", path: directory) { chmod(directory, 0o700) }

@@ -27,7 +27,7 @@ public struct BuildSecret: Sendable, Hashable {
         }
         var fields = [String: String]()
         for field in text.split(separator: ",") {
-            let parts = field.split(separator: "=", maxSplits: 1)
+            let parts = field.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2 else { throw invalid("expected key=value, got \"\(field)\"") }
             let key = parts[0] == "source" ? "src" : String(parts[0])
             guard ["id", "src", "env", "type"].contains(key) else {

@@ -14,14 +14,14 @@ public struct RunMount: Hashable, Sendable {
         case secret
     }
 
-    /// Where a bind mount's `source` is found.
+    /// The tree that a bind mount's `source` is in.
     public enum Origin: Hashable, Sendable {
         case context
         case stage(Int)
         case image(String)
     }
 
-    /// How builds that run at the same time share a cache directory.
+    /// The rule by which builds that run at the same time share a cache directory.
     public enum Sharing: String, Hashable, Sendable {
         /// Every build uses the directory at once.
         case shared
@@ -51,10 +51,10 @@ public struct RunMount: Hashable, Sendable {
     public var required: Bool
     /// For a secret: an environment variable of the command that gets the secret's value.
     public var environmentVariable: String?
-    /// For a secret with `env=` and no `target=`: no file is mounted.
+    /// Whether a file is mounted at `target`; false for a secret with `env=` and no `target=`.
     public var mountsFile: Bool
 
-    /// The options that decide what the command sees, as one line for the cache key. A
+    /// The options that decide what the command finds at the target, as one line for the cache key. A
     /// secret's value is not part of it, only its id.
     public var keyText: String {
         var fields = ["type=\(kind.rawValue)", "target=\(target)"]

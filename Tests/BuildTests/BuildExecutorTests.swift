@@ -44,7 +44,7 @@ final class BuildFixture {
         try FileManager.default.createDirectory(atPath: rootfs + "/bin", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: rootfs + "/etc", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: rootfs + "/bin/busybox")
-        for applet in ["sh", "cat", "echo", "ls", "id", "mkdir", "chown", "true", "false", "test", "env"] {
+        for applet in ["sh", "cat", "echo", "ls", "id", "mkdir", "chown", "true", "false", "test", "env", "stat", "touch", "wc", "dd", "df", "tail"] {
             try FileManager.default.createSymbolicLink(atPath: rootfs + "/bin/" + applet, withDestinationPath: "busybox")
         }
         try "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n".write(toFile: rootfs + "/etc/passwd", atomically: false, encoding: .utf8)
@@ -64,13 +64,13 @@ final class BuildFixture {
 
     func build(
         _ dockerfile: String, tags: [String] = ["result"], options: BuildOptions = BuildOptions(), noCache: Bool = false,
-        timestamp: Int64? = nil, root: RootDirectory? = nil
+        timestamp: Int64? = nil, root: RootDirectory? = nil, secrets: [BuildSecret] = []
     ) throws -> BuildExecutor.Result {
         try write("Dockerfile", dockerfile)
         let buildContext = try BuildContext(directory: context, file: nil)
         let executor = try BuildExecutor(
             root: root ?? self.root, context: buildContext, buildOptions: options,
-            options: .init(tags: tags, noCache: noCache, timestamp: timestamp, executable: Self.cribBinary))
+            options: .init(tags: tags, noCache: noCache, timestamp: timestamp, executable: Self.cribBinary, secrets: secrets))
         return try executor.run()
     }
 

@@ -98,6 +98,11 @@ struct BuildCommandTests {
         (["build", "--timestamp", "yesterday", "."], "invalid timestamp \"yesterday\""),
         (["build", "--build-arg", "=x", "."], "invalid --build-arg \"=x\""),
         (["build", "--platform", "linux", "."], "invalid --platform \"linux\""),
+        (["build", "--secret", "src=/etc/hostname", "."], "invalid --secret \"src=/etc/hostname\": id= is required"),
+        (
+            ["build", "--secret", "id=a,src=/nonexistent/token", "."],
+            "invalid --secret \"id=a,src=/nonexistent/token\": file /nonexistent/token is missing or unreadable"
+        ),
         (["build", "--dry-run", "missing-dir"], "build context missing-dir is not a directory"),
         (["build", "--dry-run", "."], "no Containerfile or Dockerfile in ."),
         (["build", "--dry-run", "--target", "nope", "-f", "Dockerfile.t", "."], "target stage \"nope\" not found"),
