@@ -18,7 +18,8 @@ extension BuildExecutor {
             let source: String
             switch mount.origin {
             case .context:
-                // The mount shows the directory as it is, so the key hashes it without .dockerignore.
+                // NOTE: .dockerignore does not hide files from a context bind mount, as it does in
+                // buildkit. The mount shows the directory as it is, so the key hashes all of it.
                 let selection = try CopySelection(
                     root: context.directory, ignore: DockerIgnore(), excludes: [], location: location, keyword: "RUN --mount")
                 let items = try selection.items(sources: [mount.source], destination: "/", destinationIsDirectory: true)

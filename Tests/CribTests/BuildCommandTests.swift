@@ -127,6 +127,23 @@ struct BuildCommandTests {
         #expect(result.stdout.contains("ARG TARGETPLATFORM=linux/arm64/v8 TARGETARCH=arm64\n"), "stdout: \(result.stdout)")
     }
 
+    @Test func dryRunShowsMounts() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "FROM scratch\nARG CACHE=/root/.cache\nRUN --mount=type=cache,target=$CACHE --mount=type=secret,id=npmrc make\n"
+            .write(toFile: directory + "/Dockerfile", atomically: true, encoding: .utf8)
+
+        let result = try runCrib(["build", "--dry-run", "--root", directory + "/root", "."], in: directory)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(
+            result.stdout.contains("        mount type=cache,target=/root/.cache,id=/root/.cache,sharing=shared,mode=755,uid=0,gid=0,rw\n"),
+            "stdout: \(result.stdout)")
+        #expect(
+            result.stdout.contains(
+                "        mount type=secret,target=/run/secrets/npmrc,id=npmrc,mode=400,uid=0,gid=0,required=false,env=,file=true,ro\n"),
+            "stdout: \(result.stdout)")
+    }
+
     @Test(arguments: [
         ("FROM scratch\nCOPY --from=nostage /x /y\n", "Dockerfile:2: COPY --from=nostage: no stage before this one is named nostage"),
         ("FROM scratch AS s\nFROM scratch\nCOPY --from=s /missing /y\n", "Dockerfile:3: COPY source \"missing\" not found in stage s"),
