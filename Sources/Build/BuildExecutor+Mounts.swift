@@ -83,6 +83,8 @@ extension BuildExecutor {
         // The source is resolved inside its root as if the root were /, so a symlink in the
         // context or the image cannot point the mount at a host path outside it. The host path
         // built from the result passes through no symlink.
+        // NOTE: the shim binds that path by name, so a symlink swapped into the context after
+        // this check and before the mount would still be followed.
         let host: String
         do {
             let rooted = try RootedDirectory(path: root)
