@@ -112,6 +112,24 @@ struct RunMountTests {
         #expect(cached.executedSteps == 0)
     }
 
+    @Test func privateCacheInUseStartsEmpty() throws {
+        let fixture = try BuildFixture()
+        try fixture.makeBusyboxImage()
+        let dockerfile = "FROM busybox\nRUN --mount=type=cache,target=/c,id=p,sharing=private echo x >> /c/log && wc -l < /c/log > /count.txt\n"
+        let first = try fixture.build(dockerfile, noCache: true)
+        #expect(try fixture.readFile(first.image.manifest.layers[1], "count.txt") == "1\n")
+
+        // Another build holds the cache, as the lock file records, so this one gets a new, empty directory.
+        let lock = try FileLock(path: fixture.root.cache + "/mounts/" + Digest.sha256(Data("p".utf8)).encoded + ".lock")
+        try lock.lock(exclusive: true)
+        let busy = try fixture.build(dockerfile, noCache: true)
+        lock.unlock()
+        #expect(try fixture.readFile(busy.image.manifest.layers[1], "count.txt") == "1\n")
+
+        let free = try fixture.build(dockerfile, noCache: true)
+        #expect(try fixture.readFile(free.image.manifest.layers[1], "count.txt") == "2\n")
+    }
+
     @Test func tmpfsHasSizeAndLeavesNothing() throws {
         let fixture = try BuildFixture()
         try fixture.makeBusyboxImage()
