@@ -21,7 +21,8 @@ extension BuildExecutor {
                 // NOTE: .dockerignore does not hide files from a context bind mount, as it does in
                 // buildkit. The mount shows the directory as it is, so the key hashes all of it.
                 let selection = try CopySelection(
-                    root: context.directory, ignore: DockerIgnore(), excludes: [], location: location, keyword: "RUN --mount")
+                    root: context.directory, ignore: DockerIgnore(), excludes: [], location: location,
+                    keyword: "RUN --mount")
                 let items = try selection.items(sources: [mount.source], destination: "/", destinationIsDirectory: true)
                 source = "context \(try CopySelection.contentDigest(items, files: fileDigests))"
             case .stage(let index):
@@ -75,7 +76,8 @@ extension BuildExecutor {
             description = "stage \(context.dockerfile.stages[index].displayName)"
         case .image(let reference):
             let image = try sourceImage(reference, keyword: "RUN --mount", at: location)
-            let state = ImageState(layers: image.manifest.layers, diffIDs: image.config.rootfs.diffIDs, history: [], key: image.digest)
+            let state = ImageState(
+                layers: image.manifest.layers, diffIDs: image.config.rootfs.diffIDs, history: [], key: image.digest)
             root = try flatten(state)
             description = "image \(reference)"
         }
@@ -92,11 +94,14 @@ extension BuildExecutor {
             let canonical = try rooted.canonicalPath()
             host = relative == "." ? canonical : (canonical == "/" ? "" : canonical) + "/" + relative
         } catch let error as SystemError where error.errno == ENOENT || error.errno == ENOTDIR {
-            throw BuildError.invalidInstruction(location, "RUN --mount source \"\(mount.source)\" not found in \(description)")
+            throw BuildError.invalidInstruction(
+                location, "RUN --mount source \"\(mount.source)\" not found in \(description)")
         } catch let error as SystemError {
-            throw BuildError.invalidInstruction(location, "failed to resolve RUN --mount source \"\(mount.source)\" in \(description): \(error)")
+            throw BuildError.invalidInstruction(
+                location, "failed to resolve RUN --mount source \"\(mount.source)\" in \(description): \(error)")
         } catch let error as LayeringError {
-            throw BuildError.invalidInstruction(location, "RUN --mount source \"\(mount.source)\" is outside \(description): \(error)")
+            throw BuildError.invalidInstruction(
+                location, "RUN --mount source \"\(mount.source)\" is outside \(description): \(error)")
         }
 
         if mount.readOnly {
@@ -155,7 +160,8 @@ extension BuildExecutor {
         if !FileManager.default.fileExists(atPath: directory) {
             try createOwnedItem(directory, mode: mount.mode, uid: mount.uid, gid: mount.gid, for: mount, at: location)
         }
-        prepared.mounts.append(ContainerSpec.Mount(.bind(source: directory), destination: mount.target, readOnly: mount.readOnly))
+        prepared.mounts.append(
+            ContainerSpec.Mount(.bind(source: directory), destination: mount.target, readOnly: mount.readOnly))
     }
 
     /// Creates a directory, or a file with `data`, with the mode and owner a mount requests.
@@ -175,7 +181,9 @@ extension BuildExecutor {
                 guard let base = buffer.baseAddress else { return }
                 var offset = 0
                 while offset < buffer.count {
-                    offset += try checkSyscall("write", path: staging) { write(descriptor, base + offset, buffer.count - offset) }
+                    offset += try checkSyscall("write", path: staging) {
+                        write(descriptor, base + offset, buffer.count - offset)
+                    }
                 }
             }
         } else {
@@ -187,7 +195,9 @@ extension BuildExecutor {
                 try checkSyscall("chown", path: staging) { chown(staging, uid, gid) }
             } else if uid != 0 || gid != 0 {
                 throw BuildError.invalidInstruction(
-                    location, "RUN --mount=type=\(mount.kind.rawValue) with uid=\(uid) gid=\(gid) needs root on the host; without root only uid 0 and gid 0 exist for it")
+                    location,
+                    "RUN --mount=type=\(mount.kind.rawValue) with uid=\(uid) gid=\(gid) needs root on the host, because crib cannot give a file another owner without it; drop uid= and gid= or build as root"
+                )
             }
             // The rename makes the owned result appear at once, so a concurrent build never finds it half set up.
             try checkSyscall("rename", path: staging) { rename(staging, path) }
@@ -201,12 +211,15 @@ extension BuildExecutor {
 
     // MARK: - Secret
 
-    private func prepareSecret(_ mount: RunMount, at location: SourceLocation, into prepared: PreparedRunMounts) throws {
+    private func prepareSecret(_ mount: RunMount, at location: SourceLocation, into prepared: PreparedRunMounts) throws
+    {
         let id = mount.id ?? ""
         guard let secret = options.secrets[id] else {
             if mount.required {
                 throw BuildError.invalidInstruction(
-                    location, "RUN --mount=type=secret,id=\(id) is required, but no secret \(id) was given; pass crib build --secret id=\(id),src=PATH")
+                    location,
+                    "RUN --mount=type=secret,id=\(id) is required, but no secret \(id) was given; pass crib build --secret id=\(id),src=PATH"
+                )
             }
             // buildkit skips a secret that is not required and not given, and so does crib.
             log.log(.debug, "\(location): secret \(id) not given, so it is not mounted")
@@ -229,7 +242,8 @@ extension BuildExecutor {
         prepared.temporaryPaths.append(directory)
         try checkSyscall("chmod", path: directory) { chmod(directory, 0o700) }
         let file = directory + "/secret"
-        try createOwnedItem(file, mode: mount.mode, uid: mount.uid, gid: mount.gid, for: mount, at: location, data: value)
+        try createOwnedItem(
+            file, mode: mount.mode, uid: mount.uid, gid: mount.gid, for: mount, at: location, data: value)
         prepared.mounts.append(ContainerSpec.Mount(.bind(source: file), destination: mount.target, readOnly: true))
     }
 }

@@ -63,7 +63,8 @@ public struct BuildSecret: Sendable, Hashable {
         switch source {
         case .file(let path):
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw BuildError.invalidOption("failed to read secret \(id) from \(path): the file is missing or unreadable")
+                throw BuildError.invalidOption(
+                    "failed to read secret \(id) from \(path): the file is missing or unreadable")
             }
             return data
         case .environment(let name):

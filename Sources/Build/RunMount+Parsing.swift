@@ -25,13 +25,16 @@ extension RunMount {
             let key = parts[0].trimmingCharacters(in: .whitespaces).lowercased()
             let canonical = Self.aliases[key] ?? key
             guard Self.knownKeys.contains(canonical) else {
-                throw invalid("unknown option \"\(key)\"; expected one of \(Self.knownKeys.sorted().joined(separator: ", "))")
+                throw invalid(
+                    "unknown option \"\(key)\"; expected one of \(Self.knownKeys.sorted().joined(separator: ", "))")
             }
             guard options[canonical] == nil else { throw invalid("option \"\(canonical)\" is given more than once") }
             if parts.count == 2 {
                 options[canonical] = try expand(String(parts[1]))
             } else {
-                guard Self.flagKeys.contains(canonical) else { throw invalid("option \"\(key)\" requires a value: \(key)=VALUE") }
+                guard Self.flagKeys.contains(canonical) else {
+                    throw invalid("option \"\(key)\" requires a value: \(key)=VALUE")
+                }
                 options[canonical] = "true"
             }
         }
@@ -47,7 +50,8 @@ extension RunMount {
         func number(_ key: String, radix: Int = 10, default fallback: UInt32) throws -> UInt32 {
             guard let value = options[key] else { return fallback }
             guard let parsed = UInt32(value, radix: radix) else {
-                throw invalid("\(key) expects \(radix == 8 ? "an octal mode such as 0755" : "a number"), got \"\(value)\"")
+                throw invalid(
+                    "\(key) expects \(radix == 8 ? "an octal mode such as 0755" : "a number"), got \"\(value)\"")
             }
             return parsed
         }
@@ -60,7 +64,9 @@ extension RunMount {
         let typeName = options["type"] ?? "bind"
         guard let kind = Kind(rawValue: typeName) else {
             if typeName == "ssh" {
-                throw invalid("type=ssh is not supported: crib forwards no SSH agent; use a secret mount for a key, or an https URL")
+                throw invalid(
+                    "type=ssh is not supported: crib forwards no SSH agent; use a secret mount for a key, or an https URL"
+                )
             }
             throw invalid("unknown type \"\(typeName)\"; expected bind, cache, tmpfs or secret")
         }
@@ -68,7 +74,8 @@ extension RunMount {
         var target = options["target"].map { LexicalPath.resolve($0, against: workingDirectory) }
         if options["target"] == "" { throw invalid("target is empty") }
         var mount = RunMount(
-            kind: kind, target: "", source: ".", origin: .context, readOnly: false, id: nil, sharing: .shared, mode: 0o755,
+            kind: kind, target: "", source: ".", origin: .context, readOnly: false, id: nil, sharing: .shared,
+            mode: 0o755,
             uid: try number("uid", default: 0), gid: try number("gid", default: 0), size: nil, required: false,
             environmentVariable: nil, mountsFile: true)
         let readOnly = try flag("readonly")
@@ -100,7 +107,8 @@ extension RunMount {
             }
             mount.id = options["id"].flatMap { $0.isEmpty ? nil : $0 } ?? target
         case .tmpfs:
-            try rejectOptions(["from", "source", "id", "sharing", "mode", "uid", "gid", "required", "env"], for: "tmpfs")
+            try rejectOptions(
+                ["from", "source", "id", "sharing", "mode", "uid", "gid", "required", "env"], for: "tmpfs")
             mount.readOnly = readOnly ?? false
             if let size = options["size"] {
                 guard let bytes = Self.byteCount(size) else {
@@ -115,7 +123,8 @@ extension RunMount {
             mount.mode = try number("mode", radix: 8, default: 0o400)
             mount.required = try flag("required") ?? false
             mount.environmentVariable = options["env"].flatMap { $0.isEmpty ? nil : $0 }
-            let id = options["id"].flatMap { $0.isEmpty ? nil : $0 } ?? target.map { ($0 as NSString).lastPathComponent }
+            let id =
+                options["id"].flatMap { $0.isEmpty ? nil : $0 } ?? target.map { ($0 as NSString).lastPathComponent }
             guard let id else { throw invalid("a secret needs id= or target=") }
             mount.id = id
             mount.mountsFile = target != nil || mount.environmentVariable == nil

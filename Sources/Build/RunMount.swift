@@ -68,7 +68,10 @@ public struct RunMount: Hashable, Sendable {
             }
             fields += ["from=\(from)", "source=\(source)"]
         case .cache:
-            fields += ["id=\(id ?? "")", "sharing=\(sharing.rawValue)", "mode=\(String(mode, radix: 8))", "uid=\(uid)", "gid=\(gid)"]
+            fields += [
+                "id=\(id ?? "")", "sharing=\(sharing.rawValue)", "mode=\(String(mode, radix: 8))", "uid=\(uid)",
+                "gid=\(gid)",
+            ]
         case .tmpfs:
             fields.append("size=\(size.map(String.init) ?? "default")")
         case .secret:
