@@ -5,7 +5,7 @@ import Testing
 @testable import Build
 
 /// `RUN --mount` in real RUN containers on the busybox base, which lacks every mount target:
-/// what the command sees, that nothing of the mounts reaches the layer, and the cache keys.
+/// what the command finds there, that nothing of the mounts reaches the layer, and the cache keys.
 @Suite(.serialized)
 struct RunMountTests {
     @Test func bindShowsContextReadOnly() throws {
