@@ -134,6 +134,11 @@ extension BuildExecutor {
 
     private func prepareCache(_ mount: RunMount, at location: SourceLocation, into prepared: PreparedRunMounts) throws {
         let id = mount.id ?? mount.target
+        if let directory = prepared.cacheDirectories[id] {
+            prepared.mounts.append(
+                ContainerSpec.Mount(.bind(source: directory), destination: mount.target, readOnly: mount.readOnly))
+            return
+        }
         let mounts = root.cache + "/mounts"
         try FileManager.default.createDirectory(atPath: mounts, withIntermediateDirectories: true)
         // Ids may contain slashes, so the directory is named by the id's digest.
@@ -160,6 +165,7 @@ extension BuildExecutor {
         if !FileManager.default.fileExists(atPath: directory) {
             try createOwnedItem(directory, mode: mount.mode, uid: mount.uid, gid: mount.gid, for: mount, at: location)
         }
+        prepared.cacheDirectories[id] = directory
         prepared.mounts.append(
             ContainerSpec.Mount(.bind(source: directory), destination: mount.target, readOnly: mount.readOnly))
     }

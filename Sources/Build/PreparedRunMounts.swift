@@ -10,6 +10,9 @@ final class PreparedRunMounts {
     /// `NAME=VALUE` entries for secrets with `env=`.
     var environment: [String] = []
     var locks: [FileLock] = []
+    /// The directory each cache id got in this step, so that a second mount of the same id
+    /// shares it instead of waiting for the lock the first one holds.
+    var cacheDirectories: [String: String] = [:]
     /// Directories removed by `release()`: secret files and the upper directories of
     /// writable bind mounts, whose changes are discarded.
     var temporaryPaths: [String] = []

@@ -130,6 +130,15 @@ struct RunMountTests {
         #expect(try fixture.readFile(free.image.manifest.layers[1], "count.txt") == "2\n")
     }
 
+    @Test func lockedCacheTwiceInOneStep() throws {
+        let fixture = try BuildFixture()
+        try fixture.makeBusyboxImage()
+        // Both mounts share the one directory; the second must not wait for the first one's lock.
+        let result = try fixture.build(
+            "FROM busybox\nRUN --mount=type=cache,target=/a,id=l,sharing=locked --mount=type=cache,target=/b,id=l,sharing=locked echo one > /a/x && cat /b/x > /seen.txt\n")
+        #expect(try fixture.readFile(result.image.manifest.layers[1], "seen.txt") == "one\n")
+    }
+
     @Test func tmpfsHasSizeAndLeavesNothing() throws {
         let fixture = try BuildFixture()
         try fixture.makeBusyboxImage()
