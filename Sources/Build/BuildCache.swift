@@ -31,8 +31,12 @@ public final class BuildCache {
     }
 
     /// Returns the first key of a stage, from its base and the settings every layer of the build depends on.
+    ///
+    /// The version in the key changes whenever crib writes a different layer for the same
+    /// step, so that layers of older crib releases are not reused. Version 2 leaves the
+    /// runner's mount points out of RUN layers.
     public static func baseKey(base: String, layerSettings: String) -> Digest {
-        Digest.sha256(Data("crib-build-cache-v1\nbase \(base)\nlayers \(layerSettings)\n".utf8))
+        Digest.sha256(Data("crib-build-cache-v2\nbase \(base)\nlayers \(layerSettings)\n".utf8))
     }
 
     /// Returns the key of a step that follows the step whose key is `parent`.

@@ -34,7 +34,7 @@ extension BuildExecutor {
         case .stage(let index):
             content.update(Data("stage \(stageStates[index]?.key.description ?? "")".utf8))
         case .image(let reference):
-            content.update(Data("image \(try baseImage(reference).digest)".utf8))
+            content.update(Data("image \(try sourceImage(reference, keyword: keyword, at: location).digest)".utf8))
         }
         for heredoc in heredocs {
             content.update(Data("\(heredoc.name)\u{0}\(heredoc.content.utf8.count)\u{0}\(heredoc.content)".utf8))
@@ -55,7 +55,8 @@ extension BuildExecutor {
         let key = BuildCache.key(parent: state.key, summary: step.summary, content: contentDigest)
         if reuseCachedLayer(key, state: &state) { return }
         for url in urls where downloads[url] == nil {
-            let download = try URLDownload.fetch(url, into: try temporaryDirectory("add-url"), at: location)
+            let algorithm = copy.checksum.flatMap { try? Digest(parsing: $0).algorithm } ?? .sha256
+            let download = try URLDownload.fetch(url, into: try temporaryDirectory("add-url"), at: location, algorithm: algorithm)
             if let checksum = copy.checksum, download.digest.description != checksum {
                 throw BuildError.checksumMismatch(location, url: url, expected: checksum, actual: download.digest.description)
             }
@@ -76,9 +77,9 @@ extension BuildExecutor {
             guard let source = stageStates[index] else { throw BuildError.targetNotFound(String(index)) }
             selection = try CopySelection(
                 root: try flatten(source), ignore: DockerIgnore(), excludes: copy.excludes, location: location, keyword: keyword,
-                description: "stage \(index)")
+                description: "stage \(context.dockerfile.stages[index].displayName)")
         case .image(let reference):
-            let image = try baseImage(reference)
+            let image = try sourceImage(reference, keyword: keyword, at: location)
             let source = ImageState(layers: image.manifest.layers, diffIDs: image.config.rootfs.diffIDs, history: [], key: contentDigest)
             selection = try CopySelection(
                 root: try flatten(source), ignore: DockerIgnore(), excludes: copy.excludes, location: location, keyword: keyword,
@@ -139,6 +140,17 @@ extension BuildExecutor {
                     uid: owner?.uid ?? 0, gid: owner?.gid ?? 0, mtime: options.timestamp ?? Int64(Date().timeIntervalSince1970))
                 try writer.add(entry) { write in try bytes.withUnsafeBytes { try write($0) } }
             }
+        }
+    }
+
+    /// Returns the image a `--from` that names no stage refers to, for the build's platform.
+    /// The error names the Dockerfile line and states that no stage has that name either.
+    func sourceImage(_ reference: String, keyword: String, at location: SourceLocation) throws -> StoredImage {
+        do {
+            return try baseImage(reference, platform: buildOptions.platform)
+        } catch BuildError.imageUnavailable(let name, let reason) {
+            throw BuildError.invalidInstruction(
+                location, "\(keyword) --from=\(reference): no stage before this one is named \(name), and image \(name): \(reason)")
         }
     }
 

@@ -9,12 +9,12 @@ extension BuildExecutor {
 
     func executeRun(_ run: RunStep, step: PlannedStep, state: inout ImageState) throws {
         let location = step.instruction.location
-        let key = BuildCache.key(parent: state.key, summary: step.summary, content: nil)
+        // A step without mounts keys on its summary alone, so the cached path does no more work.
+        let mountKey = try mountKey(run.mounts, at: location)
+        let key = BuildCache.key(parent: state.key, summary: step.summary + mountKey.text, content: mountKey.content)
         if reuseCachedLayer(key, state: &state) { return }
-        if !run.mounts.isEmpty {
-            // NOTE: RUN --mount (cache, bind, secret, tmpfs) is parsed but not mounted yet.
-            log.log(.warning, "\(location): RUN --mount is not supported yet and is ignored")
-        }
+        let mounts = try prepareMounts(run.mounts, at: location)
+        defer { mounts.release() }
 
         var lowers = try layerDirectories(state)
         let directory = try temporaryDirectory("run")
@@ -56,10 +56,12 @@ extension BuildExecutor {
 
         var environment = run.environment
         if !environment.contains(where: { $0.hasPrefix("PATH=") }) { environment.insert(Self.defaultPath, at: 0) }
+        environment += mounts.environment
         var spec = ContainerSpec(
             rootfs: .overlay(lower: lowers, upper: upper, work: work, mountPoint: mountPoint), arguments: arguments,
             environment: environment, stateDirectory: stateDirectory)
         spec.workingDirectory = run.workingDirectory
+        spec.mounts = mounts.mounts
         switch run.network ?? buildOptions.network ?? "host" {
         case "none": spec.network = .none
         case "private": spec.network = .bridge
@@ -80,6 +82,7 @@ extension BuildExecutor {
         spec.standardOutput = STDERR_FILENO
         spec.standardError = STDERR_FILENO
 
+        let mountPoints = CreatedMountPoints(targets: spec.mountTargets, view: view, workingDirectory: run.workingDirectory)
         let container = Container(spec: spec, executable: options.executable, log: log)
         try container.start()
         container.forwardSignals()
@@ -88,6 +91,7 @@ extension BuildExecutor {
         guard status == 0 else {
             throw BuildError.runFailed(location, command: step.instruction.text, status: status)
         }
+        mountPoints.remove(from: upper)
 
         let diffID = try writeLayer(key: key, createdBy: HistoryText.run(step.summary), state: &state) { writer in
             try LayerDiff.addOverlayUpper(upper, to: writer)

@@ -18,12 +18,15 @@ public final class BuildExecutor {
         public var executable: String
         /// Registry settings (TLS, credentials) for a `FROM docker://…` base.
         public var registryConfiguration: @Sendable (String) throws -> RegistryClient.Configuration
+        /// `--secret` values by id, for `RUN --mount=type=secret`.
+        public var secrets: [String: BuildSecret]
 
         public init(
             tags: [String] = [], noCache: Bool = false, timestamp: Int64? = nil, compression: LayerCompression = .gzip,
-            executable: String = "/proc/self/exe",
+            executable: String = "/proc/self/exe", secrets: [BuildSecret] = [],
             registryConfiguration: @escaping @Sendable (String) throws -> RegistryClient.Configuration = { _ in .init() }
         ) {
+            self.secrets = Dictionary(secrets.map { ($0.id, $0) }) { _, last in last }
             self.tags = tags
             self.noCache = noCache
             self.timestamp = timestamp
@@ -100,8 +103,9 @@ public final class BuildExecutor {
         defer {
             for path in temporaryPaths { try? FileManager.default.removeItem(atPath: path) }
         }
-        let plan = try BuildPlanner(dockerfile: context.dockerfile, options: buildOptions) { [unowned self] reference, _ in
-            ImageSettings(try self.baseImage(reference).config)
+        let plan = try BuildPlanner(dockerfile: context.dockerfile, options: buildOptions) { [unowned self] reference, platform in
+            let picked = try platform.map { try Platform(parsing: $0) } ?? self.buildOptions.platform
+            return ImageSettings(try self.baseImage(reference, platform: picked).config)
         }.plan()
         if !plan.unusedBuildArgs.isEmpty {
             log.log(.warning, "build args not used by any ARG: \(plan.unusedBuildArgs.joined(separator: ", "))")
@@ -120,7 +124,7 @@ public final class BuildExecutor {
         guard let state = stageStates[target.index] else { throw BuildError.targetNotFound(target.stage.displayName) }
         let imageKey = BuildCache.key(
             parent: state.key, summary: "IMAGE " + String(decoding: try CanonicalJSON.encode(target.settings.containerConfig), as: UTF8.self)
-                + " author=\(target.settings.author ?? "")", content: nil)
+                + " author=\(target.settings.author ?? "") platform=\(try platform(of: target))", content: nil)
 
         let names = options.tags
         progress("COMMIT \(names.joined(separator: " "))")
@@ -130,7 +134,7 @@ public final class BuildExecutor {
             // and keeps its id, as podman and buildah reuse a fully cached image.
             image = try tagged(cached, names)
         } else {
-            var config = ImageConfig(platform: .current, config: target.settings.containerConfig, diffIDs: state.diffIDs)
+            var config = ImageConfig(platform: try platform(of: target), config: target.settings.containerConfig, diffIDs: state.diffIDs)
             config.created = created
             config.author = target.settings.author
             config.history = state.history
@@ -165,16 +169,20 @@ public final class BuildExecutor {
         return image
     }
 
-    /// Finds a FROM or `COPY --from` image: a name in the local store, or an image that a
-    /// transport names (`oci:`, `oci-archive:`, `docker-archive:`, `docker://`), which is copied
-    /// into the store first.
-    func baseImage(_ reference: String) throws -> StoredImage {
-        if let image = images[reference] { return image }
+    /// Finds a FROM or `COPY --from` image for `platform`: a name in the local store, or an
+    /// image that a transport names (`oci:`, `oci-archive:`, `docker-archive:`, `docker://`),
+    /// which is copied into the store first, picking `platform` from an index.
+    ///
+    /// - Throws: `BuildError.imageUnavailable` when the image is missing or is not for
+    ///   `platform`, without a location, which callers add.
+    func baseImage(_ reference: String, platform: Platform) throws -> StoredImage {
+        let cacheName = "\(reference) \(platform)"
+        if let image = images[cacheName] { return image }
         let transport: TransportReference
         do {
             transport = try TransportReference(parsing: reference)
         } catch let error as OCIError {
-            throw BuildError.invalidOption("invalid base image \(reference): \(error)")
+            throw BuildError.imageUnavailable(reference, reason: "invalid image reference: \(error)")
         }
 
         let image: StoredImage
@@ -182,21 +190,46 @@ public final class BuildExecutor {
             do {
                 image = try store.image(name)
             } catch OCIError.imageNotFound {
-                throw BuildError.invalidOption(
-                    "base image \(reference) not found in the local store; pull it (crib pull \(reference)) or name a transport such as docker://\(reference)")
+                throw BuildError.imageUnavailable(
+                    reference,
+                    reason: "not found in the local store; pull it (crib pull \(reference)) or name a transport such as docker://\(reference)")
             }
         } else {
             progress("Copying \(reference) into the store")
             let endpoints = TransferEndpoints(store: store, log: log, registryConfiguration: options.registryConfiguration)
             let destination = StoreImageDestination(store: store, names: [])
-            try ImageCopier(log: log).copy(from: try endpoints.source(transport), to: destination, platform: .current)
+            do {
+                try ImageCopier(log: log).copy(from: try endpoints.source(transport), to: destination, platform: platform)
+            } catch let error as OCIError {
+                throw BuildError.imageUnavailable(reference, reason: error.description)
+            }
             guard let copied = destination.image else {
-                throw BuildError.invalidOption("base image \(reference) was copied but not stored")
+                throw BuildError.imageUnavailable(reference, reason: "copied but not stored")
             }
             image = copied
         }
-        images[reference] = image
+
+        // A store image, or a source without an index, has one platform, which must be the one
+        // requested: crib does not emulate other CPUs.
+        let config = image.config
+        let found = Platform(architecture: config.architecture, os: config.os, variant: config.variant)
+        if !config.architecture.isEmpty, !found.matches(platform) {
+            throw BuildError.imageUnavailable(
+                reference, reason: "the image is for \(found), not \(platform); name a source that has \(platform)")
+        }
+        images[cacheName] = image
         return image
+    }
+
+    /// Returns the platform a stage's base is picked for: its FROM `--platform`, else the build's.
+    func platform(of stage: PlannedStage) throws -> Platform {
+        guard let text = stage.platform else { return buildOptions.platform }
+        do {
+            return try Platform(parsing: text)
+        } catch {
+            throw BuildError.invalidInstruction(
+                stage.stage.fromInstruction.location, "invalid FROM --platform=\(text): expected os/arch[/variant] such as linux/arm64")
+        }
     }
 
     func execute(_ stage: PlannedStage, position: Int, of count: Int) throws -> ImageState {
@@ -209,7 +242,8 @@ public final class BuildExecutor {
         case .scratch:
             state = ImageState(layers: [], diffIDs: [], history: [], key: BuildCache.baseKey(base: "scratch", layerSettings: layerSettings))
         case .image(let reference):
-            let image = try baseImage(reference)
+            // The planner resolved this base already, so the lookup hits the images seen.
+            let image = try baseImage(reference, platform: try platform(of: stage))
             state = ImageState(
                 layers: image.manifest.layers, diffIDs: image.config.rootfs.diffIDs, history: image.config.history ?? [],
                 key: BuildCache.baseKey(base: image.digest.description, layerSettings: layerSettings))

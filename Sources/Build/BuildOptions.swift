@@ -10,7 +10,8 @@ public struct BuildOptions: Hashable, Sendable {
     public var labels: [String: String]
     /// `--network` for RUN steps that do not set their own: `host` (the default), `none`, `private`.
     public var network: String?
-    /// The platform the image is built for and on, as `os/architecture[/variant]`.
+    /// The platform the image is built for (`--platform`): FROM without `--platform` picks it
+    /// from an index, and the TARGET* ARGs name it.
     public var platform: Platform
 
     public init(

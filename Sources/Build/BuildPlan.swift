@@ -77,8 +77,8 @@ public struct RunStep: Hashable, Sendable {
     public let user: String?
     /// `host`, `none` or `private`; nil means the build's default.
     public let network: String?
-    /// `--mount` values as written.
-    public let mounts: [String]
+    /// `--mount` options, parsed and expanded, parents before the mounts inside them.
+    public let mounts: [RunMount]
 }
 
 /// A COPY or ADD step: its sources, where they come from and where they go.

@@ -105,6 +105,9 @@ public struct BuildPlanner {
             throw BuildError.invalidInstruction(location, "FROM \(stage.from.image) expands to an empty image name")
         }
         let platform = try stage.from.platform.map { try expand($0, state.globals, at: location) }
+        if let platform, (try? Platform(parsing: platform)) == nil {
+            throw BuildError.invalidInstruction(location, "invalid FROM --platform=\(platform): expected os/arch[/variant] such as linux/arm64")
+        }
 
         let base: PlannedStage.Base
         var baseSettings: ImageSettings
@@ -119,6 +122,7 @@ public struct BuildPlanner {
             do {
                 baseSettings = try resolveImage(imageName, platform)
             } catch let error as BuildError {
+                if case .imageUnavailable = error { throw BuildError.invalidInstruction(location, "FROM \(error)") }
                 throw error
             } catch {
                 throw BuildError.invalidInstruction(location, "failed to resolve base image \(imageName): \(error)")

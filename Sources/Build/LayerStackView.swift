@@ -21,6 +21,49 @@ struct LayerStackView {
         return nil
     }
 
+    /// Resolves `path` (absolute, in the image) through the image's symlinks, as the
+    /// container's root would: `..` and absolute targets stop at the image's root. The part
+    /// after the first missing name is kept as written. After 40 symlinks, as Linux allows,
+    /// the path is returned as resolved so far.
+    func resolve(_ path: String) -> String {
+        var pending = LexicalPath.clean(path).split(separator: "/").map(String.init)
+        var resolved = [String]()
+        var links = 0
+        while !pending.isEmpty {
+            let name = pending.removeFirst()
+            if name == ".." {
+                _ = resolved.popLast()
+                continue
+            }
+            let candidate = "/" + (resolved + [name]).joined(separator: "/")
+            guard let found = status(of: candidate) else {
+                return "/" + (resolved + [name] + pending).joined(separator: "/")
+            }
+            guard found.st_mode & S_IFMT == S_IFLNK, links < 40, let target = readLink(candidate) else {
+                resolved.append(name)
+                continue
+            }
+            links += 1
+            if target.hasPrefix("/") { resolved = [] }
+            pending = target.split(separator: "/").map(String.init).filter { $0 != "." } + pending
+        }
+        return "/" + resolved.joined(separator: "/")
+    }
+
+    /// Reads the symlink at `path` in the top-most layer that has it.
+    private func readLink(_ path: String) -> String? {
+        let relative = LexicalPath.clean(path)
+        for directory in directories {
+            var status = stat()
+            guard lstat(directory + relative, &status) == 0 else { continue }
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let count = readlink(directory + relative, &buffer, buffer.count - 1)
+            guard count >= 0 else { return nil }
+            return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        return nil
+    }
+
     func isDirectory(_ path: String) -> Bool {
         guard let status = status(of: path) else { return false }
         return status.st_mode & S_IFMT == S_IFDIR

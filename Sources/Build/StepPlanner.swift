@@ -160,7 +160,7 @@ struct StepPlanner {
             summary = "MAINTAINER \(author)"
 
         case .run(let run):
-            let step = try runStep(run, at: location)
+            let step = try runStep(run, at: location, state: &state)
             action = .run(step)
             summary = "RUN " + runSummary(step)
 
@@ -184,7 +184,9 @@ struct StepPlanner {
         }
     }
 
-    private func runStep(_ run: Instruction.Run, at location: SourceLocation) throws -> RunStep {
+    private mutating func runStep(
+        _ run: Instruction.Run, at location: SourceLocation, state: inout BuildPlanner.PlanningState
+    ) throws -> RunStep {
         let command: RunStep.Command
         switch run.command {
         case .exec(let argv):
@@ -230,9 +232,35 @@ struct StepPlanner {
             environment.append("\(name)=\(value)")
         }
 
+        let variables = self.variables
+        let planner = self.planner
+        let stageIndex = self.stageIndex
+        var mounts = [RunMount]()
+        var mountDependencies = [Int]()
+        for text in run.mounts {
+            let mount = try RunMount.parse(
+                text, workingDirectory: settings.workingDirectory ?? "/", at: location,
+                expand: { try planner.expand($0, variables, at: location) },
+                origin: { name in
+                    guard let index = try planner.stageIndex(named: name, usedBy: stageIndex, at: location, as: "RUN --mount from=")
+                    else { return .image(name) }
+                    mountDependencies.append(index)
+                    try planner.planStage(index, &state)
+                    return .stage(index)
+                })
+            mounts.append(mount)
+        }
+        for index in mountDependencies where !dependencies.contains(index) { dependencies.append(index) }
+        // Parents mount before what they contain, so a mount inside another one stays visible.
+        mounts = mounts.enumerated().sorted { left, right in
+            let leftDepth = left.element.target.split(separator: "/").count
+            let rightDepth = right.element.target.split(separator: "/").count
+            return leftDepth != rightDepth ? leftDepth < rightDepth : left.offset < right.offset
+        }.map(\.element)
+
         return RunStep(
             command: command, environment: environment, workingDirectory: settings.workingDirectory ?? "/",
-            user: settings.user, network: network == "default" ? nil : network, mounts: run.mounts)
+            user: settings.user, network: network == "default" ? nil : network, mounts: mounts)
     }
 
     /// The command as podman's history writes it: `|2 A=1 B=2 /bin/sh -c make` when ARGs
@@ -333,9 +361,10 @@ struct StepPlanner {
         if checksum != nil, sources.count > 1 {
             throw BuildError.invalidInstruction(location, "ADD --checksum requires exactly one source, got \(sources.count)")
         }
-        // NOTE: only sha256 checksums are accepted; Docker also takes sha384 and sha512.
-        if let checksum, (try? Digest(parsing: checksum))?.algorithm != .sha256 {
-            throw BuildError.invalidInstruction(location, "invalid --checksum=\(checksum): expected sha256:<64 hex digits>")
+        if let checksum, (try? Digest(parsing: checksum)) == nil {
+            throw BuildError.invalidInstruction(
+                location,
+                "invalid --checksum=\(checksum): expected sha256:<64 hex digits>, sha384:<96 hex digits> or sha512:<128 hex digits>")
         }
 
         return CopyStep(

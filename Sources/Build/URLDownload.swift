@@ -14,10 +14,13 @@ struct URLDownload {
     /// The response's Last-Modified time in seconds since the epoch, when it had one.
     let lastModified: Int64?
 
-    /// Fetches `url` with one GET into `directory`, writing and hashing the body as it arrives.
-    /// A status other than 2xx, or a failed connection, is an error naming the Dockerfile line
-    /// and the URL.
-    static func fetch(_ url: String, into directory: String, at location: SourceLocation, timeout: TimeInterval = 300) throws -> URLDownload {
+    /// Fetches `url` with one GET into `directory`, writing and hashing the body with
+    /// `algorithm` as it arrives. A status other than 2xx, or a failed connection, is an error
+    /// naming the Dockerfile line and the URL.
+    static func fetch(
+        _ url: String, into directory: String, at location: SourceLocation, algorithm: Digest.Algorithm = .sha256,
+        timeout: TimeInterval = 300
+    ) throws -> URLDownload {
         guard let address = URL(string: url), ["http", "https"].contains(address.scheme?.lowercased() ?? "") else {
             throw BuildError.fetchFailed(location, url: url, reason: "not a valid http or https URL")
         }
@@ -25,7 +28,7 @@ struct URLDownload {
         let descriptor = try checkSyscall("open", path: path) { open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
         defer { close(descriptor) }
 
-        let receiver = Receiver(descriptor: descriptor, path: path)
+        let receiver = Receiver(descriptor: descriptor, path: path, algorithm: algorithm)
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
         configuration.httpCookieStorage = nil
@@ -62,12 +65,13 @@ struct URLDownload {
         var response: HTTPURLResponse?
         var error: (any Error)?
         var writeError: SystemError?
-        var hasher = SHA256Hasher()
+        var hasher: DigestHasher
         var size: Int64 = 0
 
-        init(descriptor: Int32, path: String) {
+        init(descriptor: Int32, path: String, algorithm: Digest.Algorithm) {
             self.descriptor = descriptor
             self.path = path
+            hasher = DigestHasher(algorithm)
         }
 
         func urlSession(

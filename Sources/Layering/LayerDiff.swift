@@ -29,6 +29,12 @@ public enum LayerDiff {
         }
     }
 
+    /// Whether overlayfs marked the upper directory at `path` opaque: it replaced the lower
+    /// directory, whose names it hides.
+    public static func isOpaqueDirectory(_ path: String) -> Bool {
+        (try? isOpaque(Array(path.utf8))) ?? false
+    }
+
     private static func isOpaque(_ path: [UInt8]) throws -> Bool {
         for prefix in ["trusted.overlay.", "user.overlay."] {
             var value: UInt8 = 0

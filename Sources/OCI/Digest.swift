@@ -3,14 +3,21 @@ import Foundation
 
 /// A content digest as the OCI image spec defines it ("Digests", `algorithm:encoded`).
 ///
-/// Only sha256 is produced; sha512 is accepted when parsed so that foreign manifests decode,
-/// but crib verifies content against sha256 digests only.
+/// Blobs are stored and verified by sha256 only. sha384 and sha512 parse, so that foreign
+/// manifests decode, and `DigestHasher` computes them for checksums such as ADD `--checksum`.
 public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
-    public enum Algorithm: String, Sendable, Codable {
+    public enum Algorithm: String, Sendable, Codable, CaseIterable {
         case sha256
+        case sha384
         case sha512
 
-        var encodedLength: Int { self == .sha256 ? 64 : 128 }
+        var encodedLength: Int {
+            switch self {
+            case .sha256: return 64
+            case .sha384: return 96
+            case .sha512: return 128
+            }
+        }
     }
 
     public let algorithm: Algorithm

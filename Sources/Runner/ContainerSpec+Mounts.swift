@@ -70,6 +70,9 @@ extension ContainerSpec {
                     kind: .bind, source: bind.source, target: bind.destination, flags: bind.readOnly ? [.readOnly] : [])
             )
         }
+        for mount in self.mounts {
+            mounts.append(Self.shimMount(mount, userNamespace: userNamespace))
+        }
 
         if !privileged {
             mounts += Self.maskedPaths.map { ShimMount(kind: .mask, target: $0) }
@@ -79,6 +82,34 @@ extension ContainerSpec {
             }
         }
         return mounts
+    }
+
+    static func shimMount(_ mount: Mount, userNamespace: Bool) -> ShimMount {
+        let readOnly: MountFlags = mount.readOnly ? [.readOnly] : []
+        switch mount.kind {
+        case .bind(let source):
+            return ShimMount(kind: .bind, source: source, target: mount.destination, flags: readOnly)
+        case .tmpfs(let options):
+            return ShimMount(
+                kind: .filesystem, source: "tmpfs", target: mount.destination, fstype: "tmpfs",
+                flags: readOnly.union([.noSuid, .noDev]), data: options)
+        case .overlay(let lower, let upper, let work):
+            var data = "lowerdir=" + Container.escapeOverlayPath(lower) + ",upperdir=" + Container.escapeOverlayPath(upper)
+                + ",workdir=" + Container.escapeOverlayPath(work)
+            // In a user namespace overlayfs may only use user.* xattrs for its own bookkeeping.
+            if userNamespace { data += ",userxattr" }
+            return ShimMount(kind: .filesystem, source: "overlay", target: mount.destination, fstype: "overlay", flags: readOnly, data: data)
+        }
+    }
+
+    /// The paths inside the rootfs where the container's mounts go: the file systems, the
+    /// files crib writes for /etc, the binds and `mounts`. The shim creates each one that is
+    /// missing, as an empty directory or file, so a caller that keeps what the container
+    /// wrote can tell them apart from the command's own changes.
+    public var mountTargets: [String] {
+        shimMounts(userNamespace: false, ttyGroupMapped: true).compactMap { mount in
+            mount.kind == .filesystem || mount.kind == .bind ? mount.target : nil
+        }
     }
 
     /// `-v /proc/sys/kernel/ns_last_pid:/proc/sys/kernel/ns_last_pid`, podman's way to ask for a

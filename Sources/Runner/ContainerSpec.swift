@@ -41,6 +41,30 @@ public struct ContainerSpec: Sendable {
         }
     }
 
+    /// A mount that a build step requests: a host path bound, a tmpfs, or an overlay whose
+    /// changes are discarded with its upper directory. Mounted after `binds`, in order, so
+    /// that a later mount may sit inside an earlier one.
+    public struct Mount: Sendable, Equatable {
+        public enum Kind: Sendable, Equatable {
+            case bind(source: String)
+            /// `options` are tmpfs's own, such as `size=64m`.
+            case tmpfs(options: String)
+            /// An overlay of a read-only `lower` directory with a writable `upper` and `work`
+            /// directory, so that what the container writes lands in `upper` only.
+            case overlay(lower: String, upper: String, work: String)
+        }
+
+        public var kind: Kind
+        public var destination: String
+        public var readOnly: Bool
+
+        public init(_ kind: Kind, destination: String, readOnly: Bool = false) {
+            self.kind = kind
+            self.destination = destination
+            self.readOnly = readOnly
+        }
+    }
+
     public var rootfs: Rootfs
     public var arguments: [String]
     /// `KEY=VALUE` entries, in order.
@@ -61,6 +85,7 @@ public struct ContainerSpec: Sendable {
     /// nil runs unconfined.
     public var seccomp: SeccompProfile? = .defaultProfile
     public var binds: [BindMount] = []
+    public var mounts: [Mount] = []
     /// Makes /proc/sys/kernel/ns_last_pid writable under the otherwise read-only /proc/sys.
     public var writableLastPid = false
     /// ns_last_pid before the command starts, so that its PID is pidOffset + 1.

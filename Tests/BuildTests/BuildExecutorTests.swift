@@ -44,7 +44,7 @@ final class BuildFixture {
         try FileManager.default.createDirectory(atPath: rootfs + "/bin", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: rootfs + "/etc", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: rootfs + "/bin/busybox")
-        for applet in ["sh", "cat", "echo", "ls", "id", "mkdir", "chown", "true", "false", "test", "env"] {
+        for applet in ["sh", "cat", "echo", "ls", "id", "mkdir", "chown", "true", "false", "test", "env", "stat", "touch", "wc", "dd", "df", "tail"] {
             try FileManager.default.createSymbolicLink(atPath: rootfs + "/bin/" + applet, withDestinationPath: "busybox")
         }
         try "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n".write(toFile: rootfs + "/etc/passwd", atomically: false, encoding: .utf8)
@@ -64,13 +64,13 @@ final class BuildFixture {
 
     func build(
         _ dockerfile: String, tags: [String] = ["result"], options: BuildOptions = BuildOptions(), noCache: Bool = false,
-        timestamp: Int64? = nil, root: RootDirectory? = nil
+        timestamp: Int64? = nil, root: RootDirectory? = nil, secrets: [BuildSecret] = []
     ) throws -> BuildExecutor.Result {
         try write("Dockerfile", dockerfile)
         let buildContext = try BuildContext(directory: context, file: nil)
         let executor = try BuildExecutor(
             root: root ?? self.root, context: buildContext, buildOptions: options,
-            options: .init(tags: tags, noCache: noCache, timestamp: timestamp, executable: Self.cribBinary))
+            options: .init(tags: tags, noCache: noCache, timestamp: timestamp, executable: Self.cribBinary, secrets: secrets))
         return try executor.run()
     }
 
@@ -387,12 +387,39 @@ struct BuildExecutorTests {
     @Test func repeatedLayerStillMounts() throws {
         let fixture = try BuildFixture()
         try fixture.makeBusyboxImage()
-        // The first RUN leaves the container's mount points behind; the next two change
-        // nothing, so both of their layers are the empty layer.
+        // The three RUN steps change nothing, so all their layers are the empty layer.
         let result = try fixture.build("FROM busybox\nRUN true\nRUN true\nRUN true\nRUN echo after > /after.txt\n")
         let diffIDs = result.image.config.rootfs.diffIDs
         #expect(diffIDs.count == 5)
+        #expect(diffIDs[1] == diffIDs[2])
         #expect(diffIDs[2] == diffIDs[3])
         #expect(try fixture.readFile(result.image.manifest.layers[4], "after.txt") == "after\n")
+    }
+
+    @Test func runLayerLeavesOutMountPoints() throws {
+        let fixture = try BuildFixture()
+        try fixture.makeBusyboxImage()
+        // The busybox base has no /proc, /sys, /dev, /run or /etc/hosts, and its
+        // /etc/resolv.conf becomes a link into the missing /run.
+        try FileManager.default.createDirectory(atPath: fixture.context + "/etc", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            atPath: fixture.context + "/etc/resolv.conf", withDestinationPath: "/run/systemd/resolve/stub-resolv.conf")
+        let dockerfile = """
+            FROM busybox
+            COPY etc/ /etc/
+            RUN echo built > /built.txt
+            RUN test -d /proc/self && test -f /etc/hosts && test -d /sys/kernel && echo ok > /etc/checked
+            WORKDIR /srv/app
+            RUN true
+            """
+        let result = try fixture.build(dockerfile)
+        let layers = result.image.manifest.layers
+        #expect(layers.count == 5)
+        // tar lists a symlink as "etc/resolv.conf -> TARGET", so its last field is the target.
+        #expect(try fixture.listLayer(layers[1]) == ["drwxr-xr-x 0/0 etc/", "lrwxrwxrwx 0/0 /run/systemd/resolve/stub-resolv.conf"])
+        #expect(try fixture.listLayer(layers[2]) == ["-rw-r--r-- 0/0 built.txt"])
+        #expect(try fixture.listLayer(layers[3]) == ["drwxr-xr-x 0/0 etc/", "-rw-r--r-- 0/0 etc/checked"])
+        // WORKDIR's directory stays: it is the step's own change, not a mount point.
+        #expect(try fixture.listLayer(layers[4]) == ["drwxr-xr-x 0/0 srv/", "drwxr-xr-x 0/0 srv/app/"])
     }
 }

@@ -145,6 +145,32 @@ struct AddURLBuildTests {
         #expect(try !setup.hasImage("badsum"))
     }
 
+    @Test(arguments: ["sha384", "sha512"])
+    func checksumTakesLongerSHA2(algorithm: String) throws {
+        let setup = try Setup()
+        let data = Data("pinned with \(algorithm)\n".utf8)
+        setup.serve("/pinned.txt", data)
+        // coreutils computes the expected digest, so the check does not rest on crib's own hasher.
+        let file = setup.fixture.scratch + "/pinned.txt"
+        try data.write(to: URL(fileURLWithPath: file))
+        let sum = try CribFixture.execute("\(algorithm)sum", [file])
+        let good = "\(algorithm):" + (sum.stdout.split(separator: " ").first.map(String.init) ?? "")
+
+        let first = try setup.build("FROM busybox\nADD --checksum=\(good) \(setup.base)/pinned.txt /dest/\n")
+        #expect(first.status == 0, "stderr: \(first.stderr)")
+        let cat = try setup.fixture.crib(["run", "--rm", "urltest", "cat", "/dest/pinned.txt"])
+        #expect(cat.stdout == "pinned with \(algorithm)\n", "stderr: \(cat.stderr)")
+
+        let length = algorithm == "sha384" ? 96 : 128
+        let wrong = "\(algorithm):" + String(repeating: "0", count: length)
+        let bad = try setup.build("FROM busybox\nADD --checksum=\(wrong) \(setup.base)/pinned.txt /dest/\n", tag: "badsum")
+        #expect(bad.status != 0)
+        #expect(
+            bad.stderr.contains("Dockerfile:2: ADD checksum mismatch for \(setup.base)/pinned.txt: expected \(wrong), got \(good)"),
+            "stderr: \(bad.stderr)")
+        #expect(try !setup.hasImage("badsum"))
+    }
+
     @Test func changedFileMissesCache() throws {
         let setup = try Setup()
         setup.serve("/changing.txt", Data("one\n".utf8))
@@ -185,6 +211,7 @@ struct AddURLBuildTests {
     @Test(arguments: [
         ("ADD --checksum=sha256:\(String(repeating: "a", count: 64)) local.txt /dest/", "Dockerfile:2: ADD --checksum requires http or https sources"),
         ("ADD --checksum=md5:abc http://127.0.0.1:1/f /dest/", "Dockerfile:2: invalid --checksum=md5:abc"),
+        ("ADD --checksum=sha384:\(String(repeating: "a", count: 64)) http://127.0.0.1:1/f /dest/", "Dockerfile:2: invalid --checksum=sha384:"),
         (
             "ADD --checksum=sha256:\(String(repeating: "a", count: 64)) http://127.0.0.1:1/a http://127.0.0.1:1/b /dest/",
             "Dockerfile:2: ADD --checksum requires exactly one source, got 2"

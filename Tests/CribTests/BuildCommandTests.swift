@@ -97,6 +97,12 @@ struct BuildCommandTests {
         (["build", "--compression", "lz4", "."], "invalid --compression \"lz4\""),
         (["build", "--timestamp", "yesterday", "."], "invalid timestamp \"yesterday\""),
         (["build", "--build-arg", "=x", "."], "invalid --build-arg \"=x\""),
+        (["build", "--platform", "linux", "."], "invalid --platform \"linux\""),
+        (["build", "--secret", "src=/etc/hostname", "."], "invalid --secret \"src=/etc/hostname\": id= is required"),
+        (
+            ["build", "--secret", "id=a,src=/nonexistent/token", "."],
+            "invalid --secret \"id=a,src=/nonexistent/token\": file /nonexistent/token is missing or unreadable"
+        ),
         (["build", "--dry-run", "missing-dir"], "build context missing-dir is not a directory"),
         (["build", "--dry-run", "."], "no Containerfile or Dockerfile in ."),
         (["build", "--dry-run", "--target", "nope", "-f", "Dockerfile.t", "."], "target stage \"nope\" not found"),
@@ -109,5 +115,50 @@ struct BuildCommandTests {
         let result = try runCrib(arguments, in: directory)
         #expect(result.status == 125)
         #expect(result.stderr.contains(message), "stderr: \(result.stderr)")
+    }
+
+    @Test func platformSetsTargetArgs() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "FROM scratch\nARG TARGETPLATFORM TARGETARCH\n".write(toFile: directory + "/Dockerfile", atomically: true, encoding: .utf8)
+
+        let result = try runCrib(["build", "--dry-run", "--root", directory + "/root", "--platform", "linux/arm64/v8", "."], in: directory)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("ARG TARGETPLATFORM=linux/arm64/v8 TARGETARCH=arm64\n"), "stdout: \(result.stdout)")
+    }
+
+    @Test func dryRunShowsMounts() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "FROM scratch\nARG CACHE=/root/.cache\nRUN --mount=type=cache,target=$CACHE --mount=type=secret,id=npmrc make\n"
+            .write(toFile: directory + "/Dockerfile", atomically: true, encoding: .utf8)
+
+        let result = try runCrib(["build", "--dry-run", "--root", directory + "/root", "."], in: directory)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(
+            result.stdout.contains("        mount type=cache,target=/root/.cache,id=/root/.cache,sharing=shared,mode=755,uid=0,gid=0,rw\n"),
+            "stdout: \(result.stdout)")
+        #expect(
+            result.stdout.contains(
+                "        mount type=secret,target=/run/secrets/npmrc,id=npmrc,mode=400,uid=0,gid=0,required=false,env=,file=true,ro\n"),
+            "stdout: \(result.stdout)")
+    }
+
+    @Test(arguments: [
+        ("FROM scratch\nCOPY --from=nostage /x /y\n", "Dockerfile:2: COPY --from=nostage: no stage before this one is named nostage"),
+        ("FROM scratch AS s\nFROM scratch\nCOPY --from=s /missing /y\n", "Dockerfile:3: COPY source \"missing\" not found in stage s"),
+        ("FROM scratch AS s\nFROM scratch\nCOPY --from=s --chown=nobody / /y\n", "Dockerfile:3: COPY --chown=nobody: user nobody not found"),
+        ("FROM nostage\n", "Dockerfile:1: FROM image nostage: not found in the local store"),
+    ])
+    func copyFromErrorsNameLine(dockerfile: String, message: String) throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try dockerfile.write(toFile: directory + "/Dockerfile", atomically: true, encoding: .utf8)
+
+        let result = try runCrib(["build", "--root", directory + "/root", "-t", "broken", "."], in: directory)
+        #expect(result.status == 125)
+        #expect(result.stderr.contains("crib: " + message), "stderr: \(result.stderr)")
+        let images = try runCrib(["images", "--root", directory + "/root"], in: directory)
+        #expect(!images.stdout.contains("broken"), "images: \(images.stdout)")
     }
 }

@@ -135,7 +135,7 @@ struct CopySymlinkTests {
             """
         let result = try setup.build(dockerfile)
         #expect(result.status != 0)
-        #expect(result.stderr.contains("Dockerfile:4: COPY source \"evh/shadow\" not found in stage 0"), "\(result.stderr)")
+        #expect(result.stderr.contains("Dockerfile:4: COPY source \"evh/shadow\" not found in stage s"), "\(result.stderr)")
     }
 
     @Test func linksInsideCopiedDirectoryStayLinks() throws {

@@ -17,6 +17,12 @@ struct BuildCommand: Command {
         .value("timestamp", "SECONDS", help: "set created times to SECONDS since the epoch and clamp later file times to it (default: SOURCE_DATE_EPOCH)"),
         .value("compression", "FORMAT", help: "layer compression: gzip (default), zstd or none"),
         .flag("dry-run", help: "parse and plan the build, print the plan, and run nothing"),
+        .repeated(
+            "secret", "id=ID,src=PATH",
+            help: "give RUN --mount=type=secret,id=ID the file PATH (or env=VARIABLE); repeatable; never stored in the image"),
+        .value(
+            "platform", "OS/ARCH[/VARIANT]",
+            help: "build for this platform: FROM without --platform picks it from an index, and TARGETPLATFORM, TARGETOS and TARGETARCH name it (default: the host's)"),
     ] + RegistryOptions.specs
 
     let context: String
@@ -27,6 +33,7 @@ struct BuildCommand: Command {
     let timestamp: Int64?
     let compression: String
     let dryRun: Bool
+    let secrets: [BuildSecret]
     let registry: RegistryOptions
     let global: GlobalOptions
 
@@ -40,6 +47,21 @@ struct BuildCommand: Command {
             _ = try ImageReference(local: tag)
         }
         noCache = arguments.flag("no-cache")
+        var secrets = [BuildSecret]()
+        for argument in arguments.values("secret") {
+            let secret: BuildSecret
+            do {
+                secret = try BuildSecret(parsing: argument)
+            } catch {
+                throw UsageError("\(error)", command: Self.name)
+            }
+            // A missing file fails now, not after the steps before the first one that mounts it.
+            if case .file(let path) = secret.source, !FileManager.default.isReadableFile(atPath: path) {
+                throw UsageError("invalid --secret \"\(argument)\": file \(path) is missing or unreadable", command: Self.name)
+            }
+            secrets.append(secret)
+        }
+        self.secrets = secrets
         dryRun = arguments.flag("dry-run")
         registry = try RegistryOptions(arguments: arguments, command: Self.name)
         self.global = global
@@ -78,7 +100,16 @@ struct BuildCommand: Command {
         } else {
             timestamp = nil
         }
-        buildOptions = BuildOptions(buildArgs: buildArgs, target: arguments.value("target"), labels: labels, network: network)
+        var platform = Platform.current
+        if let text = arguments.value("platform") {
+            do {
+                platform = try Platform(parsing: text)
+            } catch {
+                throw UsageError("invalid --platform \"\(text)\": expected OS/ARCH[/VARIANT] such as linux/arm64", command: Self.name)
+            }
+        }
+        buildOptions = BuildOptions(
+            buildArgs: buildArgs, target: arguments.value("target"), labels: labels, network: network, platform: platform)
     }
 
     static func split(_ argument: String) -> (String, String?) {
@@ -95,7 +126,7 @@ struct BuildCommand: Command {
         let registry = self.registry
         let options = BuildExecutor.Options(
             tags: tags, noCache: noCache, timestamp: timestamp, compression: LayerCompression(rawValue: compression) ?? .gzip,
-            registryConfiguration: { host in try registry.configuration(for: host) })
+            secrets: secrets, registryConfiguration: { host in try registry.configuration(for: host) })
         let quiet = global.quiet
         // STEP lines go to stderr like every progress line; stdout gets only the image id.
         let executor = try BuildExecutor(

@@ -25,6 +25,9 @@ enum BuildPlanText {
                 let trigger = step.isTrigger ? " (ONBUILD trigger of the base image)" : ""
                 text += "\(prefix)STEP \(index + 2)/\(total): \(step.instruction.text)\(trigger)\n"
                 text += "    \(step.instruction.location)  \(escaped(step.summary))\n"
+                if case .run(let run) = step.action {
+                    for mount in run.mounts { text += "        mount \(mount.keyText)\n" }
+                }
             }
         }
 
