@@ -101,6 +101,8 @@ extension BuildExecutor {
             try FileManager.default.createDirectory(atPath: root.layers, withIntermediateDirectories: true)
             if rename(upper, layerCache.directory(for: diffID)) != 0 {
                 log.log(.debug, "layer \(diffID.shortID) was not moved into the layer cache: \(SystemError("rename", path: upper))")
+            } else {
+                DurableStep.completed("rename of RUN upper directory into layer \(diffID)")
             }
         }
     }

@@ -97,6 +97,9 @@ public final class BuildExecutor {
     }
 
     public func run() throws -> Result {
+        // Held for the whole build: a cache hit reuses a blob that no image references yet, and
+        // RUN and COPY stage directories in tmp/, so a collection must wait until the build ends.
+        try store.holdForWriting()
         defer {
             for path in temporaryPaths { try? FileManager.default.removeItem(atPath: path) }
         }

@@ -37,6 +37,7 @@ public struct ContainerStore: Sendable {
         // Written beside the record and renamed over it, so a reader never sees half a file.
         try FileWriting.write(data, to: temporary)
         try checkSyscall("rename", path: path) { rename(temporary, path) }
+        DurableStep.completed("replacement of \(path)")
     }
 
     public func list() throws -> [ContainerRecord] {

@@ -45,9 +45,13 @@ extension ContentStore {
                 result.removedBlobs.append(digest)
             }
 
-            // No other crib process uses the store now, so whatever is in tmp/ was left by a killed process.
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: root.tmp)) ?? [] {
-                try? FileManager.default.removeItem(atPath: root.tmp + "/" + name)
+            // No other crib process holds the store now, and the index lock keeps out the one kind
+            // of writer that stages in tmp/ without holding it, so whatever is there was left by
+            // a killed process.
+            try withIndexLock {
+                for name in (try? FileManager.default.contentsOfDirectory(atPath: root.tmp)) ?? [] {
+                    try? FileManager.default.removeItem(atPath: root.tmp + "/" + name)
+                }
             }
             return result
         }

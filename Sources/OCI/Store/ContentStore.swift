@@ -37,6 +37,7 @@ public final class ContentStore {
         }
         indexLock = try FileLock(path: root.path + "/index.lock")
         usageLock = try FileLock(path: root.path + "/usage.lock")
+        try removeInterruptedWork()
         try initializeLayout()
     }
 
@@ -118,6 +119,7 @@ public final class ContentStore {
         }
         try checkSyscall("rename blob to", path: path) { rename(temporaryPath, path) }
         try ContentStore.syncDirectory(root.store + "/blobs/sha256")
+        DurableStep.completed("commit of blob \(digest)")
     }
 
     /// Declares that this process is about to write or reference blobs; garbage collection
@@ -146,6 +148,34 @@ public final class ContentStore {
         return try body()
     }
 
+    /// Removes what killed crib processes left in tmp/ (partial blobs, half-unpacked layers,
+    /// build directories), when no other crib process uses the store.
+    ///
+    /// A process stages files in tmp/ only while it holds the store (`holdForWriting`) or the
+    /// index lock, so with the usage lock taken exclusively and the index lock held, nothing
+    /// there belongs to a running process. A store in use by others keeps its leftovers until
+    /// a later open finds it idle, or until `garbageCollect`.
+    private func removeInterruptedWork() throws {
+        guard let usageLock, try usageLock.tryLock(exclusive: true) else { return }
+        defer { usageLock.unlock() }
+        let removed = try withIndexLock { () -> Int in
+            var count = 0
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: root.tmp)) ?? [] {
+                do {
+                    try FileManager.default.removeItem(atPath: root.tmp + "/" + name)
+                    count += 1
+                } catch {
+                    // Left for `crib check --repair` or a later open; this command does not need it gone.
+                    log.log(.warning, "failed to remove \(root.tmp)/\(name), left by an interrupted crib process: \(error)")
+                }
+            }
+            return count
+        }
+        if removed > 0 {
+            log.log(.info, "removed \(removed) leftovers of interrupted crib processes from \(root.tmp)")
+        }
+    }
+
     func withIndexLock<T>(_ body: () throws -> T) throws -> T {
         guard let indexLock else { throw OCIError.readOnlyStore(root.store) }
         try indexLock.lock(exclusive: true)
@@ -157,10 +187,12 @@ public final class ContentStore {
 
     private func initializeLayout() throws {
         let layoutPath = root.store + "/oci-layout"
-        if access(layoutPath, F_OK) != 0 {
-            try ContentStore.writeAtomically(Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: layoutPath, temporaryDirectory: root.tmp)
-        }
+        // Under the index lock, like every other file staged in tmp/ by a process that does not
+        // hold the store, so that `removeInterruptedWork` in another process leaves it alone.
         try withIndexLock {
+            if access(layoutPath, F_OK) != 0 {
+                try ContentStore.writeAtomically(Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: layoutPath, temporaryDirectory: root.tmp)
+            }
             if access(indexPath, F_OK) != 0 {
                 try writeIndex(Index(manifests: []))
             }
@@ -207,6 +239,7 @@ public final class ContentStore {
             throw error
         }
         try syncDirectory((path as NSString).deletingLastPathComponent)
+        DurableStep.completed("replacement of \(path)")
     }
 
     static func syncDirectory(_ path: String) throws {

@@ -1,3 +1,4 @@
+import Build
 import Layering
 import OCI
 
@@ -37,7 +38,8 @@ struct CheckCommand: Command {
         var report = try store.check(repair: repair)
         if report.indexIsReadable {
             let layers = LayerCache(root: global.root)
-            report.problems += try layers.check(referencedDiffIDs: report.referencedDiffIDs, store: store, repair: repair)
+            let used = report.referencedDiffIDs.union(BuildCache(root: global.root).liveDiffIDs(in: store))
+            report.problems += try layers.check(referencedDiffIDs: used, store: store, repair: repair)
         }
         switch format {
         case .json:

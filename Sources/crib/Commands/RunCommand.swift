@@ -184,6 +184,8 @@ struct RunCommand: Command {
         }
         guard let image else { throw UsageError("run needs an IMAGE or --rootfs DIR", command: Self.name) }
         let store = try ContentStore(root: global.root, log: global.log)
+        // Held while layers are unpacked through tmp/; the store is dropped before the container runs.
+        try store.holdForWriting()
         let stored = try store.image(image)
         let lower = try LayerDirectories.lowerDirectories(for: stored, store: store, root: global.root, log: global.log)
         let upper = directory + "/upper"
