@@ -39,4 +39,22 @@ extension LayerCache {
         }
         return problems ?? []
     }
+
+    /// Removes the unpacked layers whose diffIDs are not in `used`, and returns their diffIDs.
+    ///
+    /// Callers run it inside `ContentStore.withExclusiveUsage`, because a running build or
+    /// pull may be about to use a layer that no image references yet.
+    public func removeUnused(keeping used: Set<Digest>) throws -> [Digest] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root.layers)) ?? []
+        var removed = [Digest]()
+        for name in names.sorted() {
+            guard let diffID = try? Digest(parsing: name), diffID.algorithm == .sha256, !used.contains(diffID) else { continue }
+            let path = directory(for: diffID)
+            var entry = stat()
+            guard lstat(path, &entry) == 0, entry.st_mode & S_IFMT == S_IFDIR else { continue }
+            try Self.removeDirectory(path)
+            removed.append(diffID)
+        }
+        return removed
+    }
 }

@@ -15,19 +15,23 @@ extension ContentStore {
     /// build or pull has written but not yet referenced is never removed.
     ///
     /// - Parameter keeping: digests referenced from outside index.json, such as build cache entries.
+    /// - Parameter keepingImages: manifests that stay even when dangling, such as those of containers.
     /// - Parameter wait: when false, returns nil at once if another process is writing.
     @discardableResult
-    public func garbageCollect(removeDangling: Bool, keeping: Set<Digest> = [], wait: Bool = true) throws -> CollectionResult? {
+    public func garbageCollect(
+        removeDangling: Bool, keeping: Set<Digest> = [], keepingImages: Set<Digest> = [], wait: Bool = true
+    ) throws -> CollectionResult? {
         try withExclusiveUsage(wait: wait) {
             var result = CollectionResult()
             let live = try withIndexLock { () -> Set<Digest> in
                 var index = try readIndex()
                 if removeDangling {
                     let named = Set(index.manifests.filter { $0.annotations?[AnnotationKey.refName] != nil }.map(\.digest))
-                    let dangling = index.manifests.filter { !named.contains($0.digest) }
+                    let kept = named.union(keepingImages)
+                    let dangling = index.manifests.filter { !kept.contains($0.digest) }
                     result.removedImages = dangling.map(\.digest)
                     if !dangling.isEmpty {
-                        index.manifests.removeAll { !named.contains($0.digest) }
+                        index.manifests.removeAll { !kept.contains($0.digest) }
                         try writeIndex(index)
                     }
                 }
@@ -55,6 +59,15 @@ extension ContentStore {
             }
             return result
         }
+    }
+
+    /// Returns the layer diffIDs of every image in index.json, for telling which unpacked layers are in use.
+    public func referencedDiffIDs() throws -> Set<Digest> {
+        var diffIDs = Set<Digest>()
+        for entry in try indexedImages() {
+            diffIDs.formUnion(try load(entry).config.rootfs.diffIDs)
+        }
+        return diffIDs
     }
 
     /// Returns every blob reachable from `entries`: manifests, their configs and layers, nested indexes.

@@ -18,6 +18,8 @@ public final class ContentStore {
     /// collection never removes a blob that a running build or pull is about to reference.
     private let usageLock: FileLock?
     private var holdsUsage = false
+    /// How many `withExclusiveUsage` calls are running, so that a nested one runs its body at once.
+    private var exclusiveDepth = 0
 
     /// Opens the store under `root`, creating it unless `readOnly`.
     ///
@@ -136,12 +138,19 @@ public final class ContentStore {
     /// running it, when one does and `wait` is false.
     public func withExclusiveUsage<T>(wait: Bool, _ body: () throws -> T) throws -> T? {
         guard let usageLock else { throw OCIError.readOnlyStore(root.store) }
+        if exclusiveDepth > 0 {
+            exclusiveDepth += 1
+            defer { exclusiveDepth -= 1 }
+            return try body()
+        }
         if !(try usageLock.tryLock(exclusive: true)) {
             guard wait else { return nil }
             log.log(.info, "waiting for other crib processes to finish writing to \(root.path)")
             try usageLock.lock(exclusive: true)
         }
+        exclusiveDepth = 1
         defer {
+            exclusiveDepth = 0
             // Return to what this store held before, so a later write keeps the shared lock.
             if holdsUsage { try? usageLock.lock(exclusive: false) } else { usageLock.unlock() }
         }
