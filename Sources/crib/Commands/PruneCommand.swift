@@ -1,7 +1,4 @@
-import Build
-import Layering
 import OCI
-import Runner
 
 struct PruneCommand: Command {
     static let name = "prune"
@@ -18,24 +15,14 @@ struct PruneCommand: Command {
 
     func run() throws -> Int32 {
         let store = try global.openStore()
-        let layers = LayerCache(root: global.root, log: global.log)
         global.log.log(.debug, "waiting for running builds and pulls to finish")
-        // One exclusive hold for the blobs and the unpacked layers, so that no build or pull
-        // starts to use a layer between the two.
-        let outcome = try store.withExclusiveUsage(wait: true) { () -> (ContentStore.CollectionResult, [Digest])? in
-            // A container keeps its image, even a dangling one, and so the layers it runs on.
-            let inUse = Set(try ContainerStore(root: global.root).list().compactMap(\.imageDigest))
-            guard let result = try store.garbageCollect(removeDangling: true, keepingImages: inUse) else { return nil }
-            let used = try store.referencedDiffIDs().union(BuildCache(root: global.root).liveDiffIDs(in: store))
-            return (result, try layers.removeUnused(keeping: used))
-        }
-        guard let (result, removedLayers) = outcome ?? nil else { return 0 }
-        for image in result.removedImages {
+        guard let result = try StoreCollector.collect(store, global: global, removeDangling: true, wait: true) else { return 0 }
+        for image in result.blobs.removedImages {
             print(image.encoded)
         }
         global.log.log(
             .info,
-            "removed \(result.removedImages.count) images, \(result.removedBlobs.count) blobs and \(removedLayers.count) unpacked layers, \(Formatting.size(result.reclaimedBytes)) of blobs reclaimed")
+            "removed \(result.blobs.removedImages.count) images, \(result.blobs.removedBlobs.count) blobs and \(result.layers.count) unpacked layers, \(Formatting.size(result.blobs.reclaimedBytes)) of blobs reclaimed")
         return 0
     }
 }

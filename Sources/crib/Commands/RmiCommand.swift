@@ -63,7 +63,7 @@ struct RmiCommand: Command {
             print("Deleted: \(image.id.encoded)")
         }
         // Free the space now unless a build or pull is running; `crib prune` collects the rest.
-        try store.garbageCollect(removeDangling: false, wait: false)
+        try StoreCollector.collect(store, global: global, removeDangling: false, wait: false)
         return 0
     }
 }
