@@ -20,7 +20,8 @@ struct CheckpointKillTests {
         for step in 1...40 where !finished {
             // A new tag each time, so that each run writes a new image from nothing.
             let tag = "counter-kill-\(step)"
-            let arguments = ["--root", root, "checkpoint", "counter", "-t", tag, "-e", "STOP_AT=30", "--timeout", "60"]
+            let token = KillPointTests.uniqueToken()
+            let arguments = ["--root", root, "checkpoint", "counter", "-t", tag, "-e", "STOP_AT=30", "-e", token, "--timeout", "60"]
             let interrupted = try KillLoop.crib(arguments, environment: ["CRIB_TEST_KILL_AT": "\(step)"])
             if !interrupted.killed {
                 #expect(interrupted.status == 0, "step \(step): the run that was not killed failed: \(interrupted.stderr)")
@@ -30,7 +31,11 @@ struct CheckpointKillTests {
                 let killedAt = interrupted.stderr.split(separator: "\n").last { $0.contains("CRIB_TEST_KILL_AT") } ?? "no hook message"
                 try loop.expectSound(root, after: String(killedAt))
                 #expect(
-                    KillPointTests.processesRooted(under: root).isEmpty, "step \(step): a container process survived crib, after \(killedAt)")
+                    KillPointTests.survivors(withEnvironment: token).isEmpty, "step \(step): a container process survived crib, after \(killedAt)")
+                // The next crib that lists containers removes the killed checkpoint's container and its CRIU images.
+                let listing = try KillLoop.crib(["--root", root, "ps", "--all", "--format", "json"])
+                #expect(listing.stdout.filter { !$0.isWhitespace } == "[]", "step \(step): \(listing.stdout)")
+                #expect(((try? FileManager.default.contentsOfDirectory(atPath: root + "/containers")) ?? []).isEmpty, "step \(step)")
                 let inspect = try KillLoop.crib(["--root", root, "inspect", tag])
                 if inspect.status == 0 {
                     // Only the last step, the index update, may leave the tag, and then the image is whole.

@@ -74,10 +74,12 @@ struct KillPointTests {
 
     @Test func buildKilledAtEveryStep() throws {
         let setup = try Setup()
+        let token = Self.uniqueToken()
         let context = try setup.context(
             "build",
             dockerfile: """
                 FROM busybox
+                ENV \(token)
                 COPY data.txt /data.txt
                 RUN echo built > /built.txt && cat /data.txt >> /built.txt
                 RUN echo second > /second.txt
@@ -89,7 +91,7 @@ struct KillPointTests {
             ["--root", root, "build", "-t", "killed", context]
         } afterKill: { root, step in
             // A RUN step's process never outlives the crib that started it.
-            #expect(Self.processesRooted(under: root).isEmpty, "step \(step): a container process survived crib")
+            #expect(Self.survivors(withEnvironment: token).isEmpty, "step \(step): a RUN process survived crib")
         } afterSuccess: { root, step in
             let result = try KillLoop.crib(["--root", root, "run", "--rm", "killed", "cat", "/built.txt", "/second.txt"])
             #expect(result.status == 0, "step \(step): \(result.stderr)")
@@ -217,8 +219,9 @@ struct KillPointTests {
 
     @Test func buildKilledDuringRunStep() throws {
         let setup = try Setup()
+        let token = Self.uniqueToken()
         let context = try setup.context(
-            "run", dockerfile: "FROM busybox\nRUN echo started > /marker && sleep 5 && echo finished > /finished\n")
+            "run", dockerfile: "FROM busybox\nENV \(token)\nRUN echo started > /marker && sleep 5 && echo finished > /finished\n")
         let root = setup.root
 
         let started = try KillLoop.start(["--root", root, "build", "-t", "slow", context])
@@ -229,16 +232,13 @@ struct KillPointTests {
             if !markerSeen { usleep(10_000) }
         }
         #expect(markerSeen, "the RUN step never wrote its marker")
+        #expect(!Self.processes(withEnvironment: token).isEmpty, "no RUN process carries \(token), so the check for survivors would prove nothing")
         kill(started.process.processIdentifier, SIGKILL)
         let interrupted = started.finish()
         try #require(interrupted.killed, "crib build finished before it was killed: \(interrupted.stderr)")
 
         // The container dies with crib: nothing may keep running in the abandoned root file system.
-        var survivors = Self.processesRooted(under: root)
-        for _ in 0..<100 where !survivors.isEmpty {
-            usleep(20_000)
-            survivors = Self.processesRooted(under: root)
-        }
+        let survivors = Self.survivors(withEnvironment: token)
         #expect(survivors.isEmpty, "processes \(survivors) kept running after crib was killed")
 
         let loop = KillLoop(template: root, scratch: setup.directory)
@@ -253,16 +253,55 @@ struct KillPointTests {
         try loop.expectSound(root, after: "the build after the kill")
     }
 
+    @Test func killedRunWithRemoveLeavesNoContainer() throws {
+        let setup = try Setup()
+        let root = setup.root
+        let token = Self.uniqueToken()
+        let started = try KillLoop.start(["--root", root, "run", "--rm", "-e", token, "busybox", "sleep", "30"])
+        var running = false
+        for _ in 0..<500 where !running {
+            running = !Self.processes(withEnvironment: token).isEmpty
+            if !running { usleep(10_000) }
+        }
+        #expect(running, "the container never started")
+        kill(started.process.processIdentifier, SIGKILL)
+        #expect(started.finish().killed)
+        #expect(Self.survivors(withEnvironment: token).isEmpty, "the container kept running after crib was killed")
+
+        let listing = try KillLoop.crib(["--root", root, "ps", "--all", "--format", "json"])
+        #expect(listing.status == 0, "\(listing.stderr)")
+        #expect(listing.stdout.filter { !$0.isWhitespace } == "[]", "\(listing.stdout)")
+        #expect(listing.stderr.contains("left by a crib process that was killed"), "\(listing.stderr)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: root + "/containers")) ?? []).isEmpty)
+        let removed = try KillLoop.crib(["--root", root, "rmi", "busybox"])
+        #expect(removed.status == 0, "\(removed.stderr)")
+    }
+
     // MARK: - Helpers
 
-    /// Returns the PIDs of processes whose root directory lies under `path`: containers that
-    /// a build under that crib root started.
-    static func processesRooted(under path: String) -> [Int32] {
+    /// Returns a `NAME=VALUE` environment entry no other process has, for finding the
+    /// processes of one container.
+    static func uniqueToken() -> String {
+        "CRIB_KILL_TEST=" + UUID().uuidString
+    }
+
+    /// Returns the PIDs of processes whose environment contains `token`.
+    static func processes(withEnvironment token: String) -> [Int32] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return names.compactMap { Int32($0) }.filter { pid in
-            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/root") else { return false }
-            return target.hasPrefix(path + "/")
+            guard let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
+            return environment.split(separator: 0).contains { $0.elementsEqual(token.utf8) }
         }
+    }
+
+    /// Waits up to two seconds for the processes with `token` to end, and returns those left.
+    static func survivors(withEnvironment token: String) -> [Int32] {
+        var left = processes(withEnvironment: token)
+        for _ in 0..<100 where !left.isEmpty {
+            usleep(20_000)
+            left = processes(withEnvironment: token)
+        }
+        return left
     }
 
     /// Waits up to ten seconds until a file under `directory` (searched one level deep) is larger than `size`.

@@ -21,7 +21,9 @@ enum StoreCollector {
         let layers = LayerCache(root: global.root, log: global.log)
         let outcome = try store.withExclusiveUsage(wait: wait) { () -> Result? in
             // A container keeps its image, even a dangling one, and so the layers it runs on.
-            let inUse = Set(try ContainerStore(root: global.root).list().compactMap(\.imageDigest))
+            let containers = ContainerStore(root: global.root)
+            try containers.removeAbandoned()
+            let inUse = Set(try containers.list().compactMap(\.imageDigest))
             guard let blobs = try store.garbageCollect(removeDangling: removeDangling, keepingImages: inUse) else { return nil }
             let used = try store.referencedDiffIDs().union(BuildCache(root: global.root).liveDiffIDs(in: store))
             return Result(blobs: blobs, layers: try layers.removeUnused(keeping: used))

@@ -85,7 +85,7 @@ struct RunCommand: Command {
 
     func run() throws -> Int32 {
         let containers = ContainerStore(root: global.root)
-        var record = try containers.create(name: name, image: image ?? rootfs ?? "", command: options.command)
+        var record = try containers.create(name: name, image: image ?? rootfs ?? "", command: options.command, removeOnExit: remove)
         let directory = containers.directory(record.id)
         // Until the command is started the container only half exists; like a failed podman
         // create, a failure before then leaves nothing behind.
