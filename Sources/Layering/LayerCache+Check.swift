@@ -31,7 +31,7 @@ extension LayerCache {
                     problem = .init(kind: .strayLayer, object: path, detail: reason, removed: repair)
                 }
                 if repair {
-                    if isDirectory { try Self.removeDirectory(path) } else { try checkSyscall("remove", path: path) { unlink(path) } }
+                    if isDirectory { try removeFromCache(path) } else { try checkSyscall("remove", path: path) { unlink(path) } }
                 }
                 found.append(problem)
             }
@@ -52,9 +52,21 @@ extension LayerCache {
             let path = directory(for: diffID)
             var entry = stat()
             guard lstat(path, &entry) == 0, entry.st_mode & S_IFMT == S_IFDIR else { continue }
-            try Self.removeDirectory(path)
+            try removeFromCache(path)
             removed.append(diffID)
         }
         return removed
+    }
+
+    /// Moves a directory out of `layers/` into tmp/ in one rename, then deletes it there.
+    ///
+    /// A process killed while deleting leaves part of a tree in tmp/, which the next open of
+    /// the store removes. Deleting in place would leave a partial layer under its diffID, which
+    /// the next container would mount as if it were whole.
+    private func removeFromCache(_ path: String) throws {
+        let doomed = root.tmp + "/removed-layer-" + UUID().uuidString
+        try checkSyscall("rename", path: path) { rename(path, doomed) }
+        DurableStep.completed("rename of \(path) out of the layer cache")
+        try Self.removeDirectory(doomed)
     }
 }

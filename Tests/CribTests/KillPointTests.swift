@@ -159,6 +159,30 @@ struct KillPointTests {
         #expect(kills >= 4)
     }
 
+    @Test func pruneKilledAtEveryStep() throws {
+        let setup = try Setup()
+        // Two builds under one tag: the first image becomes dangling, with an unpacked RUN layer
+        // and blobs that only it references.
+        for round in 1...2 {
+            let context = try setup.context(
+                "prune-\(round)", dockerfile: "FROM busybox\nRUN echo \(round) > /round.txt\nRUN cat /round.txt > /copy.txt\n")
+            let built = try KillLoop.crib(["--root", setup.root, "build", "-t", "app", context])
+            try #require(built.status == 0, "\(built.stderr)")
+        }
+
+        let loop = KillLoop(template: setup.root, scratch: setup.directory)
+        let kills = try loop.run { root, _ in
+            ["--root", root, "prune"]
+        } afterSuccess: { root, step in
+            let result = try KillLoop.crib(["--root", root, "run", "--rm", "app", "cat", "/copy.txt"])
+            #expect(result.stdout == "2\n", "step \(step): \(result.stderr)")
+            let images = try KillLoop.crib(["--root", root, "images", "--format", "json"])
+            #expect(!images.stdout.contains("\"Dangling\" : true"), "step \(step): \(images.stdout)")
+        }
+        // The index update, then the dangling image's manifest, config and two layers, then its unpacked layers.
+        #expect(kills >= 5)
+    }
+
     // MARK: - Kill at a real moment
 
     @Test func pullKilledMidBlob() throws {

@@ -46,6 +46,7 @@ extension ContentStore {
                 var status = stat()
                 if stat(path, &status) == 0 { result.reclaimedBytes += Int64(status.st_size) }
                 try checkSyscall("remove blob", path: path) { unlink(path) }
+                DurableStep.completed("removal of blob \(digest)")
                 result.removedBlobs.append(digest)
             }
 

@@ -35,6 +35,9 @@ struct CheckCommand: Command {
     /// script learns that the store had been damaged.
     func run() throws -> Int32 {
         let store = try global.openStore()
+        // Held so that a prune cannot remove images and blobs between the reads of the check,
+        // which would read as damage.
+        try store.holdForWriting()
         var report = try store.check(repair: repair)
         if report.indexIsReadable {
             let layers = LayerCache(root: global.root)
