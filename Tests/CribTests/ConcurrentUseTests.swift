@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Two builds, a pull from a loopback registry and `crib prune` running at once on one root.
+/// Two builds, a pull from a loopback registry, `crib check` and `crib prune` running at once on one root.
 @Suite(.serialized)
 struct ConcurrentUseTests {
     @Test func buildsPullAndPruneAtOnce() throws {
@@ -43,11 +43,13 @@ struct ConcurrentUseTests {
                 try KillLoop.start(["--root", root, "build", "-t", "concurrent-a", contexts[0]]),
                 try KillLoop.start(["--root", root, "build", "-t", "concurrent-b", contexts[1]]),
                 try KillLoop.start(["--root", root, "pull", "--tls-verify=false", reference]),
+                // A check among them finds nothing: blobs and layers in progress are not damage.
+                try KillLoop.start(["--root", root, "check"]),
             ]
             if !pruneFirst { usleep(UInt32(round) * 50_000) }
             let prune = try early ?? KillLoop.start(["--root", root, "prune"])
             let results = (processes + [prune]).map { $0.finish() }
-            for (label, result) in zip(["build a", "build b", "pull", "prune"], results) {
+            for (label, result) in zip(["build a", "build b", "pull", "check", "prune"], results) {
                 #expect(result.status == 0 && !result.killed, "round \(round): \(label) failed: \(result.stderr)")
             }
 
