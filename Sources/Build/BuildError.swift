@@ -20,6 +20,9 @@ public enum BuildError: Error, CustomStringConvertible, Sendable {
     case fetchFailed(SourceLocation, url: String, reason: String)
     /// The data ADD fetched from `url` does not have the digest its `--checksum` names.
     case checksumMismatch(SourceLocation, url: String, expected: String, actual: String)
+    /// Writing the layer of the step at `location` failed, such as on a full disk; `reason`
+    /// is the underlying error's description, which names the file.
+    case layerFailed(SourceLocation, instruction: String, reason: String)
     case io(SystemError)
 
     public var description: String {
@@ -40,6 +43,8 @@ public enum BuildError: Error, CustomStringConvertible, Sendable {
             return "\(location): failed to fetch \(url): \(reason)"
         case .checksumMismatch(let location, let url, let expected, let actual):
             return "\(location): ADD checksum mismatch for \(url): expected \(expected), got \(actual)"
+        case .layerFailed(let location, let instruction, let reason):
+            return "\(location): \(instruction): \(reason)"
         case .io(let error):
             return error.description
         }

@@ -89,8 +89,10 @@ extension BuildExecutor {
             throw BuildError.runFailed(location, command: step.instruction.text, status: status)
         }
 
-        let diffID = try writeLayer(key: key, createdBy: HistoryText.run(step.summary), state: &state) { writer in
-            try LayerDiff.addOverlayUpper(upper, to: writer)
+        let diffID = try Self.locatingErrors(of: step) {
+            try writeLayer(key: key, createdBy: HistoryText.run(step.summary), state: &state) { writer in
+                try LayerDiff.addOverlayUpper(upper, to: writer)
+            }
         }
 
         // The upper directory is this layer in the overlay format of the layer cache, so it

@@ -58,6 +58,7 @@ struct FullDiskTests {
         let error = errors.first.map(String.init) ?? ""
         #expect(error.contains("No space left on device") || error.contains("ENOSPC"), "\(error)")
         #expect(error.contains(root), "the error names no object in the store: \(error)")
+        #expect(error.contains("Dockerfile:3: COPY big.bin /big.bin: "), "the error names no Dockerfile line: \(error)")
 
         let loop = KillLoop(template: root, scratch: setup.directory)
         try loop.expectSound(root, after: "a build that filled the disk")
