@@ -20,8 +20,8 @@ public enum BuildError: Error, CustomStringConvertible, Sendable {
     case fetchFailed(SourceLocation, url: String, reason: String)
     /// The data ADD fetched from `url` does not have the digest its `--checksum` names.
     case checksumMismatch(SourceLocation, url: String, expected: String, actual: String)
-    /// Writing the layer of the step at `location` failed, such as on a full disk; `reason`
-    /// is the underlying error's description, which names the file.
+    /// Writing the layer of the step at `location` failed, such as on a full disk. `reason` is
+    /// the underlying error's description, which names the file.
     case layerFailed(SourceLocation, instruction: String, reason: String)
     case io(SystemError)
 

@@ -97,8 +97,8 @@ public final class BuildExecutor {
     }
 
     public func run() throws -> Result {
-        // Held for the whole build: a cache hit reuses a blob that no image references yet, and
-        // RUN and COPY stage directories in tmp/, so a collection must wait until the build ends.
+        // Held for the whole build, because a cache hit reuses a blob that no image references
+        // yet, and RUN and COPY stage directories in tmp/. A collection waits until the build ends.
         try store.holdForWriting()
         defer {
             for path in temporaryPaths { try? FileManager.default.removeItem(atPath: path) }
@@ -238,8 +238,8 @@ public final class BuildExecutor {
         return state
     }
 
-    /// Runs `body` and gives an error that does not name its Dockerfile line, such as ENOSPC
-    /// while a layer is written, the line and instruction of `step`.
+    /// Runs `body`, adding the line and instruction of `step` to an error that names no
+    /// Dockerfile line, such as ENOSPC while a layer is written.
     static func locatingErrors<T>(of step: PlannedStep, _ body: () throws -> T) throws -> T {
         do {
             return try body()
