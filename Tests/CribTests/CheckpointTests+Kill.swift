@@ -1,11 +1,12 @@
 import Foundation
 import Testing
 
-/// Kills `crib checkpoint` at each of its durable steps: the container records before the run,
-/// then, after CRIU's dump, the first write of the checkpoint layer, its commit, the config,
-/// the manifest and index.json.
-@Suite(.serialized)
-struct CheckpointKillTests {
+/// In the serialized checkpoint suite, so that no other test writes to the shared root while
+/// it is copied.
+extension CheckpointTests {
+    /// Kills `crib checkpoint` at each of its durable steps: the container record before the
+    /// run, then, after CRIU's dump, the first write of the checkpoint layer, its commit, the
+    /// config, the manifest and index.json.
     @Test func checkpointKilledAtEveryStep() throws {
         let setup = try CheckpointFixture.shared()
         let directory = try makeTemporaryDirectory("checkpoint-kill")
