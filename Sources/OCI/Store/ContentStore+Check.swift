@@ -6,9 +6,9 @@ extension ContentStore {
     ///
     /// A repair deletes corrupt blobs and stray files. It drops the index entries of images
     /// whose blobs are missing, corrupt or of the wrong size. Sound blobs are not rewritten, and
-    /// index.json is replaced only when an entry is removed. tmp/ is not checked here: opening
-    /// the store already emptied it unless another crib process is using it, and then its
-    /// files are work in progress.
+    /// index.json is replaced only when an entry is removed. tmp/ is not checked here, because
+    /// opening the store already emptied it unless another crib process is using it, and then
+    /// its files are work in progress.
     public func check(repair: Bool) throws -> StoreCheckReport {
         var report = StoreCheckReport()
         let blobs = try checkBlobFiles(repair: repair, into: &report)

@@ -174,7 +174,7 @@ public final class ContentStore {
                     try FileManager.default.removeItem(atPath: root.tmp + "/" + name)
                     count += 1
                 } catch {
-                    // Left for `crib check --repair` or a later open; this command does not need it gone.
+                    // Left for a later open or `crib prune`, because this command does not need it gone.
                     log.log(.warning, "failed to remove \(root.tmp)/\(name), left by an interrupted crib process: \(error)")
                 }
             }
