@@ -59,6 +59,22 @@ public final class BuildCache {
         return entry
     }
 
+    /// Returns the diffIDs of every entry whose layer blob is still in `store`: unpacked layers
+    /// that a later build reuses even when no image references them, such as those of a build
+    /// that was interrupted or of an earlier stage.
+    public func liveDiffIDs(in store: ContentStore) -> Set<Digest> {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root.cache)) ?? []
+        var diffIDs = Set<Digest>()
+        for name in names where name.hasSuffix(".json") && name != "context-files.json" {
+            guard let data = FileManager.default.contents(atPath: root.cache + "/" + name),
+                let entry = try? JSONDecoder().decode(Entry.self, from: data),
+                store.hasBlob(entry.layer.digest)
+            else { continue }
+            diffIDs.insert(entry.diffID)
+        }
+        return diffIDs
+    }
+
     /// Returns the manifest digest of the image a build with final key `key` committed before.
     public func lookupImage(_ key: Digest) -> Digest? {
         guard let data = FileManager.default.contents(atPath: root.cache + "/" + key.encoded + ".image") else { return nil }

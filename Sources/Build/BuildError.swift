@@ -23,6 +23,9 @@ public enum BuildError: Error, CustomStringConvertible, Sendable {
     /// A FROM or `--from` image is not in the store, cannot be copied in, or is not for the
     /// requested platform.
     case imageUnavailable(String, reason: String)
+    /// Writing the layer of the step at `location` failed, such as on a full disk. `reason` is
+    /// the underlying error's description, which names the file.
+    case layerFailed(SourceLocation, instruction: String, reason: String)
     case io(SystemError)
 
     public var description: String {
@@ -45,6 +48,8 @@ public enum BuildError: Error, CustomStringConvertible, Sendable {
             return "\(location): ADD checksum mismatch for \(url): expected \(expected), got \(actual)"
         case .imageUnavailable(let reference, let reason):
             return "image \(reference): \(reason)"
+        case .layerFailed(let location, let instruction, let reason):
+            return "\(location): \(instruction): \(reason)"
         case .io(let error):
             return error.description
         }

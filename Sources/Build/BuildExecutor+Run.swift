@@ -93,8 +93,10 @@ extension BuildExecutor {
         }
         mountPoints.remove(from: upper)
 
-        let diffID = try writeLayer(key: key, createdBy: HistoryText.run(step.summary), state: &state) { writer in
-            try LayerDiff.addOverlayUpper(upper, to: writer)
+        let diffID = try Self.locatingErrors(of: step) {
+            try writeLayer(key: key, createdBy: HistoryText.run(step.summary), state: &state) { writer in
+                try LayerDiff.addOverlayUpper(upper, to: writer)
+            }
         }
 
         // The upper directory is this layer in the overlay format of the layer cache, so it
@@ -105,6 +107,8 @@ extension BuildExecutor {
             try FileManager.default.createDirectory(atPath: root.layers, withIntermediateDirectories: true)
             if rename(upper, layerCache.directory(for: diffID)) != 0 {
                 log.log(.debug, "layer \(diffID.shortID) was not moved into the layer cache: \(SystemError("rename", path: upper))")
+            } else {
+                DurableStep.completed("rename of RUN upper directory into layer \(diffID)")
             }
         }
     }

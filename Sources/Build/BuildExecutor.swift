@@ -100,6 +100,9 @@ public final class BuildExecutor {
     }
 
     public func run() throws -> Result {
+        // Held for the whole build, because a cache hit reuses a blob that no image references
+        // yet, and RUN and COPY stage directories in tmp/. A collection waits until the build ends.
+        try store.holdForWriting()
         defer {
             for path in temporaryPaths { try? FileManager.default.removeItem(atPath: path) }
         }
@@ -261,12 +264,24 @@ public final class BuildExecutor {
                 state.history.append(History(created: created, createdBy: HistoryText.configuration(step.summary), emptyLayer: true))
                 state.key = BuildCache.key(parent: state.key, summary: step.summary, content: nil)
             case .copy(let copy):
-                try executeCopy(copy, step: step, state: &state)
+                try Self.locatingErrors(of: step) { try executeCopy(copy, step: step, state: &state) }
             case .run(let run):
                 try executeRun(run, step: step, state: &state)
             }
         }
         return state
+    }
+
+    /// Runs `body`, adding the line and instruction of `step` to an error that names no
+    /// Dockerfile line, such as ENOSPC while a layer is written.
+    static func locatingErrors<T>(of step: PlannedStep, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as BuildError {
+            throw error
+        } catch {
+            throw BuildError.layerFailed(step.instruction.location, instruction: step.instruction.text, reason: "\(error)")
+        }
     }
 
     /// Reuses the cached layer for `key` when there is one and the build allows it.

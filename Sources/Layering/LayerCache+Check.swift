@@ -31,12 +31,42 @@ extension LayerCache {
                     problem = .init(kind: .strayLayer, object: path, detail: reason, removed: repair)
                 }
                 if repair {
-                    if isDirectory { try Self.removeDirectory(path) } else { try checkSyscall("remove", path: path) { unlink(path) } }
+                    if isDirectory { try removeFromCache(path) } else { try checkSyscall("remove", path: path) { unlink(path) } }
                 }
                 found.append(problem)
             }
             return found
         }
         return problems ?? []
+    }
+
+    /// Removes the unpacked layers whose diffIDs are not in `used`, and returns their diffIDs.
+    ///
+    /// Callers run it inside `ContentStore.withExclusiveUsage`, because a running build or
+    /// pull may be about to use a layer that no image references yet.
+    public func removeUnused(keeping used: Set<Digest>) throws -> [Digest] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root.layers)) ?? []
+        var removed = [Digest]()
+        for name in names.sorted() {
+            guard let diffID = try? Digest(parsing: name), diffID.algorithm == .sha256, !used.contains(diffID) else { continue }
+            let path = directory(for: diffID)
+            var entry = stat()
+            guard lstat(path, &entry) == 0, entry.st_mode & S_IFMT == S_IFDIR else { continue }
+            try removeFromCache(path)
+            removed.append(diffID)
+        }
+        return removed
+    }
+
+    /// Moves a directory out of `layers/` into tmp/ in one rename, then deletes it there.
+    ///
+    /// A process killed while deleting leaves part of a tree in tmp/, which the next open of
+    /// the store removes. Deleting in place would leave a partial layer under its diffID, which
+    /// the next container would mount as if it were whole.
+    private func removeFromCache(_ path: String) throws {
+        let doomed = root.tmp + "/removed-layer-" + UUID().uuidString
+        try checkSyscall("rename", path: path) { rename(path, doomed) }
+        DurableStep.completed("rename of \(path) out of the layer cache")
+        try Self.removeDirectory(doomed)
     }
 }

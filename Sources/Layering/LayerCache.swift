@@ -56,6 +56,8 @@ public final class LayerCache {
                 guard error == EEXIST || error == ENOTEMPTY else { throw SystemError("rename", path: staging, errno: error) }
                 log.log(.debug, "layer \(diffID.shortID) was unpacked by another process; using its copy")
                 try Self.removeDirectory(staging)
+            } else {
+                DurableStep.completed("rename of unpacked layer \(diffID) into \(target)")
             }
         } catch {
             try? Self.removeDirectory(staging)

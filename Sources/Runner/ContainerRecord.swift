@@ -22,6 +22,9 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
     public var cribPID: Int32?
     public var relayPID: Int32?
     public var ports: [String]
+    /// The crib process that removes the container when it ends (`run --rm`, checkpoint), set
+    /// from creation on. Nil for a container that is kept.
+    public var ownerPID: Int32?
 
     public init(id: String, name: String, image: String, command: [String], created: String) {
         self.id = id
@@ -31,6 +34,13 @@ public struct ContainerRecord: Codable, Sendable, Equatable {
         self.created = created
         self.state = .created
         self.ports = []
+    }
+
+    /// Whether the container was to be removed by a crib process that is gone, such as one
+    /// killed with SIGKILL. A PID that a new process reuses keeps the container until that one ends.
+    public var isAbandoned: Bool {
+        guard let ownerPID, ownerPID != getpid() else { return false }
+        return kill(ownerPID, 0) != 0 && errno == ESRCH
     }
 
     /// Whether the process that ran the container is still there; a record left `running` by

@@ -12,8 +12,14 @@ public struct ContainerStore: Sendable {
     public func directory(_ id: String) -> String { root.containers + "/" + id }
 
     /// Creates the directory and record of a new container; a name must be unused.
-    public func create(name: String?, image: String, command: [String]) throws -> ContainerRecord {
+    ///
+    /// - Parameter removeOnExit: whether this process removes the container when it ends, so
+    ///   that a later crib removes it in its place if this one is killed first.
+    public func create(name: String?, image: String, command: [String], removeOnExit: Bool = false) throws -> ContainerRecord {
         try FileManager.default.createDirectory(atPath: root.containers, withIntermediateDirectories: true)
+        // A container that cannot be removed here stays for `crib ps` and `crib prune`, which
+        // try again and report the error; it must not stop this one from starting.
+        _ = try? removeAbandoned()
         var bytes = [UInt8](repeating: 0, count: 32)
         guard getentropy(&bytes, bytes.count) == 0 else { throw RunnerError.io(SystemError("getentropy")) }
         let id = bytes.map { String(format: "%02x", $0) }.joined()
@@ -23,9 +29,21 @@ public struct ContainerStore: Sendable {
         let directory = directory(id)
         try checkSyscall("mkdir", path: directory) { mkdir(directory, 0o700) }
         let created = ISO8601DateFormatter().string(from: Date())
-        let record = ContainerRecord(id: id, name: chosen, image: image, command: command, created: created)
+        var record = ContainerRecord(id: id, name: chosen, image: image, command: command, created: created)
+        if removeOnExit { record.ownerPID = getpid() }
         try save(record)
         return record
+    }
+
+    /// Removes the containers whose owning crib process is gone before it could remove them,
+    /// with their upper directories (a checkpoint's CRIU images among them), and returns them.
+    @discardableResult
+    public func removeAbandoned() throws -> [ContainerRecord] {
+        let abandoned = try list().filter(\.isAbandoned)
+        for record in abandoned {
+            try remove(record, force: false)
+        }
+        return abandoned
     }
 
     public func save(_ record: ContainerRecord) throws {
@@ -37,6 +55,7 @@ public struct ContainerStore: Sendable {
         // Written beside the record and renamed over it, so a reader never sees half a file.
         try FileWriting.write(data, to: temporary)
         try checkSyscall("rename", path: path) { rename(temporary, path) }
+        DurableStep.completed("replacement of \(path)")
     }
 
     public func list() throws -> [ContainerRecord] {

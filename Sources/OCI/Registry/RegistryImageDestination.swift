@@ -67,6 +67,7 @@ public final class RegistryImageDestination: ImageDestination {
             try client.uploadBlob(
                 repository: reference.path, digest: descriptor.digest, size: descriptor.size, path: path,
                 location: location, progress: progress)
+            DurableStep.completed("upload of blob \(descriptor.digest) to \(name)")
             return
         }
 
@@ -80,6 +81,7 @@ public final class RegistryImageDestination: ImageDestination {
         try client.uploadBlob(
             repository: reference.path, digest: descriptor.digest, size: descriptor.size, path: staging.path,
             location: location, progress: progress)
+        DurableStep.completed("upload of blob \(descriptor.digest) to \(name)")
     }
 
     public func putManifest(_ manifest: ImageManifestData) throws {
@@ -90,6 +92,7 @@ public final class RegistryImageDestination: ImageDestination {
         try client.putManifest(
             repository: reference.path, reference: tagOrDigest, data: manifest.data,
             mediaType: manifest.mediaType.rawValue)
+        DurableStep.completed("upload of manifest \(manifest.digest) to \(name)")
     }
 
     public func abort() {

@@ -27,8 +27,10 @@ public final class BlobWriter: ByteSink {
     public var count: Int64 { hasher.count }
 
     public func write(_ buffer: UnsafeRawBufferPointer) throws {
+        let isFirstWrite = hasher.count == 0
         try file.write(buffer)
         hasher.update(buffer)
+        if isFirstWrite && !buffer.isEmpty { DurableStep.completed("first write to temporary blob \(temporaryPath)") }
     }
 
     public func write(_ data: Data) throws {

@@ -5,14 +5,14 @@ extension ContentStore {
     /// not belong. With `repair`, removes what cannot be trusted and nothing else.
     ///
     /// A repair deletes corrupt blobs and stray files. It drops the index entries of images
-    /// whose blobs are missing, corrupt or of the wrong size, and empties tmp/ only while no
-    /// other crib process uses the store. Sound blobs are not rewritten, and index.json is
-    /// replaced only when an entry is removed.
+    /// whose blobs are missing, corrupt or of the wrong size. Sound blobs are not rewritten, and
+    /// index.json is replaced only when an entry is removed. tmp/ is not checked here, because
+    /// opening the store already emptied it unless another crib process is using it, and then
+    /// its files are work in progress.
     public func check(repair: Bool) throws -> StoreCheckReport {
         var report = StoreCheckReport()
         let blobs = try checkBlobFiles(repair: repair, into: &report)
         try checkImages(blobs: blobs, repair: repair, into: &report)
-        try checkTemporaryFiles(repair: repair, into: &report)
         return report
     }
 
@@ -156,21 +156,5 @@ extension ContentStore {
             return "\(error)"
         }
         return nil
-    }
-
-    /// Reports files in tmp/ as leftovers only when no other crib process uses the store.
-    /// Otherwise they may be blobs in progress, so they are neither reported nor removed.
-    private func checkTemporaryFiles(repair: Bool, into report: inout StoreCheckReport) throws {
-        let leftovers = try withExclusiveUsage(wait: false) { () -> [StoreCheckReport.Problem] in
-            var found = [StoreCheckReport.Problem]()
-            for name in ((try? FileManager.default.contentsOfDirectory(atPath: root.tmp)) ?? []).sorted() {
-                let path = root.tmp + "/" + name
-                if repair { try FileManager.default.removeItem(atPath: path) }
-                found.append(.init(kind: .temporaryLeftover, object: path, detail: "left by an interrupted crib process", removed: repair))
-            }
-            return found
-        }
-        report.problems.append(contentsOf: leftovers ?? [])
-        if leftovers == nil { log.log(.info, "skipped checking \(root.tmp): another crib process is using the store") }
     }
 }

@@ -15,19 +15,23 @@ extension ContentStore {
     /// build or pull has written but not yet referenced is never removed.
     ///
     /// - Parameter keeping: digests referenced from outside index.json, such as build cache entries.
+    /// - Parameter keepingImages: manifests that stay even when dangling, such as those of containers.
     /// - Parameter wait: when false, returns nil at once if another process is writing.
     @discardableResult
-    public func garbageCollect(removeDangling: Bool, keeping: Set<Digest> = [], wait: Bool = true) throws -> CollectionResult? {
+    public func garbageCollect(
+        removeDangling: Bool, keeping: Set<Digest> = [], keepingImages: Set<Digest> = [], wait: Bool = true
+    ) throws -> CollectionResult? {
         try withExclusiveUsage(wait: wait) {
             var result = CollectionResult()
             let live = try withIndexLock { () -> Set<Digest> in
                 var index = try readIndex()
                 if removeDangling {
                     let named = Set(index.manifests.filter { $0.annotations?[AnnotationKey.refName] != nil }.map(\.digest))
-                    let dangling = index.manifests.filter { !named.contains($0.digest) }
+                    let kept = named.union(keepingImages)
+                    let dangling = index.manifests.filter { !kept.contains($0.digest) }
                     result.removedImages = dangling.map(\.digest)
                     if !dangling.isEmpty {
-                        index.manifests.removeAll { !named.contains($0.digest) }
+                        index.manifests.removeAll { !kept.contains($0.digest) }
                         try writeIndex(index)
                     }
                 }
@@ -42,15 +46,29 @@ extension ContentStore {
                 var status = stat()
                 if stat(path, &status) == 0 { result.reclaimedBytes += Int64(status.st_size) }
                 try checkSyscall("remove blob", path: path) { unlink(path) }
+                DurableStep.completed("removal of blob \(digest)")
                 result.removedBlobs.append(digest)
             }
 
-            // No other crib process uses the store now, so whatever is in tmp/ was left by a killed process.
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: root.tmp)) ?? [] {
-                try? FileManager.default.removeItem(atPath: root.tmp + "/" + name)
+            // No other crib process holds the store now, and the index lock keeps out the one kind
+            // of writer that stages in tmp/ without holding it, so whatever is there was left by
+            // a killed process.
+            try withIndexLock {
+                for name in (try? FileManager.default.contentsOfDirectory(atPath: root.tmp)) ?? [] {
+                    try? FileManager.default.removeItem(atPath: root.tmp + "/" + name)
+                }
             }
             return result
         }
+    }
+
+    /// Returns the layer diffIDs of every image in index.json, for telling which unpacked layers are in use.
+    public func referencedDiffIDs() throws -> Set<Digest> {
+        var diffIDs = Set<Digest>()
+        for entry in try indexedImages() {
+            diffIDs.formUnion(try load(entry).config.rootfs.diffIDs)
+        }
+        return diffIDs
     }
 
     /// Returns every blob reachable from `entries`: manifests, their configs and layers, nested indexes.

@@ -18,6 +18,8 @@ public final class ContentStore {
     /// collection never removes a blob that a running build or pull is about to reference.
     private let usageLock: FileLock?
     private var holdsUsage = false
+    /// How many `withExclusiveUsage` calls are running, so that a nested one runs its body at once.
+    private var exclusiveDepth = 0
 
     /// Opens the store under `root`, creating it unless `readOnly`.
     ///
@@ -37,6 +39,7 @@ public final class ContentStore {
         }
         indexLock = try FileLock(path: root.path + "/index.lock")
         usageLock = try FileLock(path: root.path + "/usage.lock")
+        try removeInterruptedWork()
         try initializeLayout()
     }
 
@@ -118,6 +121,7 @@ public final class ContentStore {
         }
         try checkSyscall("rename blob to", path: path) { rename(temporaryPath, path) }
         try ContentStore.syncDirectory(root.store + "/blobs/sha256")
+        DurableStep.completed("commit of blob \(digest)")
     }
 
     /// Declares that this process is about to write or reference blobs; garbage collection
@@ -134,16 +138,51 @@ public final class ContentStore {
     /// running it, when one does and `wait` is false.
     public func withExclusiveUsage<T>(wait: Bool, _ body: () throws -> T) throws -> T? {
         guard let usageLock else { throw OCIError.readOnlyStore(root.store) }
+        if exclusiveDepth > 0 {
+            exclusiveDepth += 1
+            defer { exclusiveDepth -= 1 }
+            return try body()
+        }
         if !(try usageLock.tryLock(exclusive: true)) {
             guard wait else { return nil }
             log.log(.info, "waiting for other crib processes to finish writing to \(root.path)")
             try usageLock.lock(exclusive: true)
         }
+        exclusiveDepth = 1
         defer {
+            exclusiveDepth = 0
             // Return to what this store held before, so a later write keeps the shared lock.
             if holdsUsage { try? usageLock.lock(exclusive: false) } else { usageLock.unlock() }
         }
         return try body()
+    }
+
+    /// Removes what killed crib processes left in tmp/ (partial blobs, half-unpacked layers,
+    /// build directories), when no other crib process uses the store.
+    ///
+    /// A process stages files in tmp/ only while it holds the store (`holdForWriting`) or the
+    /// index lock, so with the usage lock taken exclusively and the index lock held, nothing
+    /// there belongs to a running process. A store in use by others keeps its leftovers until
+    /// a later open finds it idle, or until `garbageCollect`.
+    private func removeInterruptedWork() throws {
+        guard let usageLock, try usageLock.tryLock(exclusive: true) else { return }
+        defer { usageLock.unlock() }
+        let removed = try withIndexLock { () -> Int in
+            var count = 0
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: root.tmp)) ?? [] {
+                do {
+                    try FileManager.default.removeItem(atPath: root.tmp + "/" + name)
+                    count += 1
+                } catch {
+                    // Left for a later open or `crib prune`, because this command does not need it gone.
+                    log.log(.warning, "failed to remove \(root.tmp)/\(name), left by an interrupted crib process: \(error)")
+                }
+            }
+            return count
+        }
+        if removed > 0 {
+            log.log(.info, "removed \(removed) leftovers of interrupted crib processes from \(root.tmp)")
+        }
     }
 
     func withIndexLock<T>(_ body: () throws -> T) throws -> T {
@@ -157,10 +196,12 @@ public final class ContentStore {
 
     private func initializeLayout() throws {
         let layoutPath = root.store + "/oci-layout"
-        if access(layoutPath, F_OK) != 0 {
-            try ContentStore.writeAtomically(Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: layoutPath, temporaryDirectory: root.tmp)
-        }
+        // Under the index lock, like every other file staged in tmp/ by a process that does not
+        // hold the store, so that `removeInterruptedWork` in another process leaves it alone.
         try withIndexLock {
+            if access(layoutPath, F_OK) != 0 {
+                try ContentStore.writeAtomically(Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: layoutPath, temporaryDirectory: root.tmp)
+            }
             if access(indexPath, F_OK) != 0 {
                 try writeIndex(Index(manifests: []))
             }
@@ -207,6 +248,7 @@ public final class ContentStore {
             throw error
         }
         try syncDirectory((path as NSString).deletingLastPathComponent)
+        DurableStep.completed("replacement of \(path)")
     }
 
     static func syncDirectory(_ path: String) throws {

@@ -5,7 +5,6 @@ public struct StoreCheckReport: Sendable {
         public enum Kind: String, Sendable, Encodable {
             case corruptBlob = "corrupt blob"
             case strayFile = "stray file"
-            case temporaryLeftover = "temporary leftover"
             case unreadableIndex = "unreadable index"
             case damagedImage = "damaged image"
             case unusedLayer = "unused layer"

@@ -50,10 +50,20 @@ public final class StoreImageDestination: ImageDestination {
     }
 
     public func abort() {
-        // NOTE: a blob that another process pulled at the same moment and already names in
-        // index.json would go too; the next pull of that image fetches it again.
-        for digest in lock.withLock({ added }) {
-            unlink(store.blobPath(digest))
+        let digests = lock.withLock { added }
+        guard !digests.isEmpty else { return }
+        // Another crib process that found one of these blobs present has skipped it and may
+        // name it in index.json already, so they are removed only while no other process uses
+        // the store. Otherwise they stay until the next collection.
+        do {
+            let removed = try store.withExclusiveUsage(wait: false) {
+                for digest in digests { unlink(store.blobPath(digest)) }
+            }
+            if removed == nil {
+                store.log.log(.info, "kept \(digests.count) blobs of the failed copy: another crib process is using \(store.root.path)")
+            }
+        } catch {
+            store.log.log(.warning, "failed to remove the blobs of the failed copy: \(error)")
         }
     }
 }

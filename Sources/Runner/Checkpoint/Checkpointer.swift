@@ -46,7 +46,7 @@ public final class Checkpointer {
         }
 
         let containers = ContainerStore(root: store.root)
-        let record = try containers.create(name: nil, image: options.image, command: [])
+        let record = try containers.create(name: nil, image: options.image, command: [], removeOnExit: true)
         defer {
             do {
                 try containers.remove(record, force: true)

@@ -1,3 +1,4 @@
+import Build
 import Layering
 import OCI
 
@@ -34,10 +35,14 @@ struct CheckCommand: Command {
     /// script learns that the store had been damaged.
     func run() throws -> Int32 {
         let store = try global.openStore()
+        // Held so that a prune cannot remove images and blobs between the reads of the check,
+        // which would read as damage.
+        try store.holdForWriting()
         var report = try store.check(repair: repair)
         if report.indexIsReadable {
             let layers = LayerCache(root: global.root)
-            report.problems += try layers.check(referencedDiffIDs: report.referencedDiffIDs, store: store, repair: repair)
+            let used = report.referencedDiffIDs.union(BuildCache(root: global.root).liveDiffIDs(in: store))
+            report.problems += try layers.check(referencedDiffIDs: used, store: store, repair: repair)
         }
         switch format {
         case .json:

@@ -50,6 +50,7 @@ struct CheckpointCommand: Command {
 
     func run() throws -> Int32 {
         let store = try global.openStore()
+        try store.holdForWriting()
         let started = Date()
         let (image, record) = try Checkpointer(store: store, log: global.log).checkpoint(options)
         let seconds = String(format: "%.2f", Date().timeIntervalSince(started))

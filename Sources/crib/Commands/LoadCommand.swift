@@ -23,6 +23,8 @@ struct LoadCommand: Command {
 
     func run() throws -> Int32 {
         let store = try ContentStore(root: global.root, log: global.log)
+        // The archive is unpacked into tmp/, which only a holder of the store may use.
+        try store.holdForWriting()
         let images = try ArchiveLoader(store: store, log: TerminalProgressLog.wrap(global)).load(path: input)
         for image in images {
             print("Loaded image: \(image.names.first ?? image.id.description)")

@@ -26,7 +26,11 @@ struct PsCommand: Command {
     }
 
     func run() throws -> Int32 {
-        let records = try ContainerStore(root: global.root).list().filter { all || $0.isRunning }
+        let containers = ContainerStore(root: global.root)
+        for record in try containers.removeAbandoned() {
+            global.log.log(.info, "removed container \(record.name), left by a crib process that was killed")
+        }
+        let records = try containers.list().filter { all || $0.isRunning }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

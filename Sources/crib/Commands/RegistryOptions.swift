@@ -39,6 +39,8 @@ struct RegistryOptions {
 
     func endpoints(_ global: GlobalOptions) throws -> TransferEndpoints {
         let store = try ContentStore(root: global.root, log: global.log)
+        // Archives and uploads are staged in tmp/, which only a holder of the store may use.
+        try store.holdForWriting()
         return TransferEndpoints(store: store, log: TerminalProgressLog.wrap(global)) { registry in
             try configuration(for: registry)
         }

@@ -36,6 +36,7 @@ struct RmiCommand: Command {
                 for untagged in try store.removeUnreadableImage(named: name) {
                     print("Untagged: \(untagged)")
                 }
+                try StoreCollector.collect(store, global: global, removeDangling: false, wait: false)
                 continue
             }
             if let matchedName, image.names.count > 1 {
@@ -56,14 +57,17 @@ struct RmiCommand: Command {
             for user in users {
                 try containers.remove(user, force: true)
             }
-            try store.removeImage(image)
+            // The image goes with its layers and blobs, unless a build or pull is running. Then
+            // only the image goes, and `crib prune` collects the rest.
+            // NOTE: until that prune, crib check reports the image's unpacked layers as unused.
+            if try StoreCollector.collect(store, global: global, removing: [image], removeDangling: false, wait: false) == nil {
+                try store.removeImage(image)
+            }
             for untagged in image.names {
                 print("Untagged: \(untagged)")
             }
             print("Deleted: \(image.id.encoded)")
         }
-        // Free the space now unless a build or pull is running; `crib prune` collects the rest.
-        try store.garbageCollect(removeDangling: false, wait: false)
         return 0
     }
 }

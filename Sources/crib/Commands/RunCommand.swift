@@ -85,7 +85,7 @@ struct RunCommand: Command {
 
     func run() throws -> Int32 {
         let containers = ContainerStore(root: global.root)
-        var record = try containers.create(name: name, image: image ?? rootfs ?? "", command: options.command)
+        var record = try containers.create(name: name, image: image ?? rootfs ?? "", command: options.command, removeOnExit: remove)
         let directory = containers.directory(record.id)
         // Until the command is started the container only half exists; like a failed podman
         // create, a failure before then leaves nothing behind.
@@ -100,10 +100,12 @@ struct RunCommand: Command {
             }
         }
 
-        let prepared = try prepareRootfs(directory: directory)
+        var prepared = try prepareRootfs(directory: directory)
         record.imageDigest = prepared.imageDigest
-        // Saved before the container starts, so that rmi finds the image in use from now on.
+        // Saved before the container starts, so that rmi and prune find the image in use from
+        // now on. Until then the held store keeps prune from removing its unpacked layers.
         try containers.save(record)
+        prepared.heldStore = nil
         var spec = try options.makeSpec(
             image: prepared.config, rootfs: prepared.rootfs, userLayers: prepared.userLayers,
             stateDirectory: directory, defaultHostname: String(record.id.prefix(12)))
@@ -156,6 +158,8 @@ struct RunCommand: Command {
         var userLayers: [String]
         var checkpoint: CheckpointRecord?
         var imageDigest: Digest?
+        /// The store, held for writing from before the layers are unpacked until the record names the image.
+        var heldStore: ContentStore?
     }
 
     /// A checkpoint image restores instead of starting: CRIU gets what it needs, and the user
@@ -184,6 +188,8 @@ struct RunCommand: Command {
         }
         guard let image else { throw UsageError("run needs an IMAGE or --rootfs DIR", command: Self.name) }
         let store = try ContentStore(root: global.root, log: global.log)
+        // Held while layers are unpacked through tmp/, and until the container's record is saved.
+        try store.holdForWriting()
         let stored = try store.image(image)
         let lower = try LayerDirectories.lowerDirectories(for: stored, store: store, root: global.root, log: global.log)
         let upper = directory + "/upper"
@@ -196,6 +202,6 @@ struct RunCommand: Command {
             rootfs: .overlay(lower: lower, upper: upper, work: work, mountPoint: mountPoint),
             config: stored.config.config, userLayers: [upper] + lower,
             checkpoint: try CheckpointRecord(annotations: stored.manifest.annotations, image: image),
-            imageDigest: stored.digest)
+            imageDigest: stored.digest, heldStore: store)
     }
 }
