@@ -104,7 +104,7 @@ public final class BuildExecutor {
         // yet, and RUN and COPY stage directories in tmp/. A collection waits until the build ends.
         try store.holdForWriting()
         defer {
-            for path in temporaryPaths { try? FileManager.default.removeItem(atPath: path) }
+            for path in temporaryPaths { try? FileTree.remove(path) }
         }
         let plan = try BuildPlanner(dockerfile: context.dockerfile, options: buildOptions) { [unowned self] reference, platform in
             let picked = try platform.map { try Platform(parsing: $0) } ?? self.buildOptions.platform

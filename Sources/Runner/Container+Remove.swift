@@ -9,11 +9,11 @@ extension Container {
     static func removeDirectory(_ path: String, executable: String = "/proc/self/exe") throws {
         let maps = isRootless ? UserNamespaceMaps.forCurrentUser() : nil
         guard let maps, maps.usesHelpers else {
-            try FileManager.default.removeItem(atPath: path)
+            try FileTree.remove(path)
             return
         }
         // Most containers write nothing as another user; the shim costs two helper runs.
-        if (try? FileManager.default.removeItem(atPath: path)) != nil { return }
+        if (try? FileTree.remove(path)) != nil { return }
 
         var config = ShimConfig()
         config.append(.setgroups, number: 1)

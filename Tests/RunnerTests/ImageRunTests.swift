@@ -121,6 +121,30 @@ struct ImageRunTests {
         #expect(left.isEmpty)
     }
 
+    /// `nobody` has no subordinate ids, so crib maps it alone; overlayfs then leaves a
+    /// `work/work` directory of mode 000 that only its owner's chmod makes removable.
+    @Test func singleMappingRunRemovesContainer() throws {
+        try requireRoot()
+        let user = "nobody"
+        let root = "/tmp/crib-single-map-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try Shell.run("/bin/chown", ["\(user)", root])
+        try importImage(root: root, name: "busybox-test", changes: [#"CMD ["sh", "-c", "echo x > /tmp/file; id -u"]"#], owner: user)
+
+        for _ in 0..<2 {
+            let result = try Shell.run(
+                "/usr/sbin/runuser", ["-u", user, "--", Shell.crib, "--root", root, "run", "--rm", "busybox-test"])
+            #expect(result.status == 0, "\(result.error)")
+            #expect(result.output == "0\n")
+            #expect(!result.error.contains("warning"), "\(result.error)")
+        }
+        let left = try FileManager.default.contentsOfDirectory(atPath: RootDirectory(path: root).containers)
+        #expect(left.isEmpty, "\(left)")
+        let check = try Shell.run("/usr/sbin/runuser", ["-u", user, "--", Shell.crib, "--root", root, "check"])
+        #expect(check.status == 0, "\(check.output)\(check.error)")
+    }
+
     @Test func rmiRejectsImageOfKeptContainer() throws {
         try requireRoot()
         let root = TemporaryRoot()

@@ -56,7 +56,7 @@ extension ContentStore {
     }
 
     private func reportStray(_ path: String, detail: String, repair: Bool, into report: inout StoreCheckReport) throws {
-        if repair { try FileManager.default.removeItem(atPath: path) }
+        if repair { try FileTree.remove(path) }
         report.problems.append(.init(kind: .strayFile, object: path, detail: detail, removed: repair))
     }
 

@@ -55,7 +55,7 @@ extension ContentStore {
             // a killed process.
             try withIndexLock {
                 for name in (try? FileManager.default.contentsOfDirectory(atPath: root.tmp)) ?? [] {
-                    try? FileManager.default.removeItem(atPath: root.tmp + "/" + name)
+                    try? FileTree.remove(root.tmp + "/" + name)
                 }
             }
             return result

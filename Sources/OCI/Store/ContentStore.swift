@@ -171,7 +171,7 @@ public final class ContentStore {
             var count = 0
             for name in (try? FileManager.default.contentsOfDirectory(atPath: root.tmp)) ?? [] {
                 do {
-                    try FileManager.default.removeItem(atPath: root.tmp + "/" + name)
+                    try FileTree.remove(root.tmp + "/" + name)
                     count += 1
                 } catch {
                     // Left for a later open or `crib prune`, because this command does not need it gone.

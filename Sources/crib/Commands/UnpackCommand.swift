@@ -48,7 +48,7 @@ struct UnpackCommand: Command {
 
     private func removeTree(_ path: String) {
         do {
-            try FileManager.default.removeItem(atPath: path)
+            try FileTree.remove(path)
         } catch {
             global.log.log(.warning, "failed to remove the partly unpacked \(path): \(error)")
         }
