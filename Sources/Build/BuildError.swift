@@ -1,3 +1,4 @@
+import Foundation
 import OCI
 
 /// Errors of the Build module. Each case names the Dockerfile line, file or stage involved;
@@ -12,6 +13,8 @@ public enum BuildError: Error, CustomStringConvertible, Sendable {
     case invalidIgnorePattern(file: String, line: Int, pattern: String, reason: String)
     /// A RUN command exited with a status other than 0.
     case runFailed(SourceLocation, command: String, status: Int32)
+    /// crib received `signal` while the RUN step at `location` ran, and stopped the step.
+    case runInterrupted(SourceLocation, command: String, signal: Int32)
     /// The requested `--target` names no stage.
     case targetNotFound(String)
     /// A `--build-arg` or similar option the user typed is malformed.
@@ -36,6 +39,9 @@ public enum BuildError: Error, CustomStringConvertible, Sendable {
             return "\(location): \(message)"
         case .invalidIgnorePattern(let file, let line, let pattern, let reason):
             return "\(file):\(line): invalid pattern \"\(pattern)\": \(reason)"
+        case .runInterrupted(let location, let command, let signal):
+            let name = [SIGINT: "SIGINT", SIGTERM: "SIGTERM", SIGHUP: "SIGHUP"][signal] ?? "signal \(signal)"
+            return "\(location): \(command) interrupted by \(name); the step was stopped and no image was written"
         case .runFailed(let location, let command, let status):
             return "\(location): \(command) failed with exit status \(status)"
         case .targetNotFound(let target):

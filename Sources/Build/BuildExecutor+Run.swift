@@ -85,9 +85,12 @@ extension BuildExecutor {
         let mountPoints = CreatedMountPoints(targets: spec.mountTargets, view: view, workingDirectory: run.workingDirectory)
         let container = Container(spec: spec, executable: options.executable, log: log)
         try container.start()
-        container.forwardSignals()
+        container.stopOnSignals(grace: 2)
         let status = container.wait()
         if let scriptPath { try? FileManager.default.removeItem(atPath: scriptPath) }
+        if let signal = container.stopSignal {
+            throw BuildError.runInterrupted(location, command: step.instruction.text, signal: signal)
+        }
         guard status == 0 else {
             throw BuildError.runFailed(location, command: step.instruction.text, status: status)
         }

@@ -23,6 +23,15 @@ public final class Container: @unchecked Sendable {
     private let syncLock = NSLock()
     private var proxies: [PortProxy] = []
     private var signalSources: [any DispatchSourceSignal] = []
+    private var handledSignals: [Int32] = []
+    /// Set, under `exitLock`, once the relay has exited and before it is reaped, so that no
+    /// signal goes to a PID the kernel may have given to another process.
+    private var relayExited = false
+    private let exitLock = NSLock()
+    private var receivedStopSignal: Int32?
+
+    /// The first signal that made `stopOnSignals` stop the container, if any.
+    public var stopSignal: Int32? { exitLock.withLock { receivedStopSignal } }
 
     /// The fixed descriptors the shim finds its pipes at.
     private static let shimConfigFD: Int32 = 3
@@ -354,10 +363,17 @@ public final class Container: @unchecked Sendable {
         proxies.removeAll()
         for source in signalSources { source.cancel() }
         signalSources.removeAll()
+        // Signals that arrive after the container has ended act on crib again as usual.
+        for number in handledSignals { Foundation.signal(number, SIG_DFL) }
+        handledSignals.removeAll()
         return status
     }
 
     private func waitForRelay() -> Int32 {
+        var information = siginfo_t()
+        while waitid(P_PID, id_t(relayPID), &information, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
+        exitLock.withLock { relayExited = true }
+
         var status: Int32 = 0
         while waitpid(relayPID, &status, 0) < 0 {
             if errno != EINTR { return 125 }
@@ -369,13 +385,40 @@ public final class Container: @unchecked Sendable {
 
     /// Sends `number` to the container's command (through the relay and init).
     public func signal(_ number: Int32) {
-        if relayPID > 0 { kill(relayPID, number) }
+        exitLock.withLock {
+            if relayPID > 0 && !relayExited { kill(relayPID, number) }
+        }
+    }
+
+    /// Forwards SIGINT, SIGTERM and SIGHUP to the container's command, then kills the whole
+    /// container if it still runs `grace` seconds after the first of them. A build step reads
+    /// no terminal, so Ctrl-C must end it even when its shell acts on SIGINT only once its
+    /// current child has exited, as POSIX shells do.
+    public func stopOnSignals(grace: TimeInterval) {
+        for number in [SIGINT, SIGTERM, SIGHUP] {
+            Foundation.signal(number, SIG_IGN)
+            handledSignals.append(number)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                let first = self.exitLock.withLock { () -> Bool in
+                    defer { if self.receivedStopSignal == nil { self.receivedStopSignal = number } }
+                    return self.receivedStopSignal == nil
+                }
+                self.signal(number)
+                guard first else { return }
+                DispatchQueue.global().asyncAfter(deadline: .now() + grace) { [weak self] in self?.signal(SIGKILL) }
+            }
+            source.resume()
+            signalSources.append(source)
+        }
     }
 
     /// Forwards these signals, sent to crib, to the container's command until it ends.
     public func forwardSignals(_ numbers: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]) {
         for number in numbers {
             Foundation.signal(number, SIG_IGN)
+            handledSignals.append(number)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { [weak self] in self?.signal(number) }
             source.resume()

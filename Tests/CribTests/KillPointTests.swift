@@ -277,6 +277,33 @@ struct KillPointTests {
         try loop.expectSound(root, after: "the build after the kill")
     }
 
+    /// Ctrl-C sends SIGINT to crib and, through the terminal, to nothing inside the container,
+    /// whose shell would act on it only after `sleep` ends; crib must stop the step itself.
+    @Test func buildInterruptedDuringRunStep() throws {
+        let setup = try Setup()
+        let token = Self.uniqueToken()
+        let context = try setup.context("interrupt", dockerfile: "FROM busybox\nENV \(token)\nRUN sleep 60 && echo slept > /slept\n")
+        let root = setup.root
+
+        let started = try KillLoop.start(["--root", root, "build", "-t", "interrupted", context])
+        var running = false
+        for _ in 0..<1000 where !running {
+            running = !Self.processes(withEnvironment: token).isEmpty
+            if !running { usleep(10_000) }
+        }
+        #expect(running, "the RUN step never started")
+        kill(started.process.processIdentifier, SIGINT)
+        let interrupted = started.finish()
+        #expect(!interrupted.killed)
+        #expect(interrupted.status == 125)
+        #expect(interrupted.stderr.contains("Dockerfile:3: RUN sleep 60 && echo slept > /slept interrupted by SIGINT"), "\(interrupted.stderr)")
+        // The sleep would still run for most of a minute had crib only passed SIGINT on.
+        #expect(Self.survivors(withEnvironment: token).isEmpty, "the RUN step kept running after SIGINT")
+        #expect(try KillLoop.crib(["--root", root, "inspect", "interrupted"]).status != 0, "the interrupted build left a tag")
+        let loop = KillLoop(template: root, scratch: setup.directory)
+        try loop.expectSound(root, after: "SIGINT during RUN")
+    }
+
     @Test func killedRunWithRemoveLeavesNoContainer() throws {
         let setup = try Setup()
         let root = setup.root
