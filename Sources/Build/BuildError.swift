@@ -26,8 +26,8 @@ public enum BuildError: Error, CustomStringConvertible, Sendable {
     /// A FROM or `--from` image is not in the store, cannot be copied in, or is not for the
     /// requested platform.
     case imageUnavailable(String, reason: String)
-    /// Writing the layer of the step at `location` failed, such as on a full disk. `reason` is
-    /// the underlying error's description, which names the file.
+    /// The step at `location` failed with an error of another module, such as ENOSPC while its
+    /// layer is written or a USER the image does not define. `reason` is that error's description.
     case layerFailed(SourceLocation, instruction: String, reason: String)
     case io(SystemError)
 

@@ -266,7 +266,7 @@ public final class BuildExecutor {
             case .copy(let copy):
                 try Self.locatingErrors(of: step) { try executeCopy(copy, step: step, state: &state) }
             case .run(let run):
-                try executeRun(run, step: step, state: &state)
+                try Self.locatingErrors(of: step) { try executeRun(run, step: step, state: &state) }
             }
         }
         return state

@@ -149,6 +149,7 @@ struct BuildCommandTests {
         ("FROM scratch AS s\nFROM scratch\nCOPY --from=s /missing /y\n", "Dockerfile:3: COPY source \"missing\" not found in stage s"),
         ("FROM scratch AS s\nFROM scratch\nCOPY --from=s --chown=nobody / /y\n", "Dockerfile:3: COPY --chown=nobody: user nobody not found"),
         ("FROM nostage\n", "Dockerfile:1: FROM image nostage: not found in the local store"),
+        ("FROM scratch\nUSER nobody\nRUN id\n", "Dockerfile:3: RUN id: failed to find user \"nobody\""),
     ])
     func copyFromErrorsNameLine(dockerfile: String, message: String) throws {
         let directory = try temporaryDirectory()
