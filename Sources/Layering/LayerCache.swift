@@ -61,7 +61,13 @@ public final class LayerCache {
             }
         } catch {
             try? Self.removeDirectory(staging)
-            throw error
+            // A gzip or digest error from deep in the stream names no layer; say which one.
+            switch error {
+            case LayeringError.compression, LayeringError.diffIDMismatch, is OCIError:
+                throw LayeringError.archive(operation: "unpack layer", object: diffID.description, message: "\(error)")
+            default:
+                throw error
+            }
         }
         return target
     }

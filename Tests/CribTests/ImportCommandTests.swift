@@ -235,6 +235,28 @@ struct ImportCommandTests {
         #expect(FileManager.default.fileExists(atPath: work + "/mine/ok"))
     }
 
+    @Test("damaged layer blob named at run")
+    func damagedLayerNamedAtRun() throws {
+        let work = try makeWorkDirectory()
+        defer { _ = try? sh("rm -rf \(work)") }
+        try sh("mkdir -p \(work)/tree && head -c 300000 /dev/urandom > \(work)/tree/data")
+        #expect(try run(["--root", work + "/root", "import", "--compression", "gzip", work + "/tree", "-t", "damaged"]).status == 0)
+        // The largest blob is the layer; one flipped byte in the middle breaks its gzip stream.
+        let layer = try sh("ls -S \(work)/root/store/blobs/sha256 | head -1").trimmingCharacters(in: .whitespacesAndNewlines)
+        let path = "\(work)/root/store/blobs/sha256/\(layer)"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[bytes.count / 2] ^= 0xff
+        try bytes.write(to: URL(fileURLWithPath: path))
+
+        let outcome = try run(["--root", work + "/root", "run", "--rm", "damaged", "true"])
+        #expect(outcome.status == 125)
+        #expect(outcome.errors.contains("failed to unpack layer sha256:"), "\(outcome.errors)")
+        #expect(outcome.errors.contains("hint: a stored blob may be damaged: crib check"), "\(outcome.errors)")
+        let check = try run(["--root", work + "/root", "check"])
+        #expect(check.status != 0)
+        #expect(check.output.contains(layer), "\(check.output)")
+    }
+
     @Test("changes set config fields")
     func changesSetConfig() throws {
         let work = try makeWorkDirectory()

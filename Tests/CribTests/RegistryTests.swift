@@ -561,3 +561,18 @@ extension RegistryTests {
         #expect(fixture.temporaryFiles(root: victim).isEmpty)
     }
 }
+
+extension RegistryTests {
+    @Test func plainHTTPRegistryGetsHint() throws {
+        let fixture = try TransferFixture()
+        defer { fixture.cleanup() }
+        let registry = try RegistryFixture()
+        defer { registry.stop() }
+        try fixture.makeImage("app:1", layers: [(["file": "content\n"], gzip: true)])
+
+        let pushed = try fixture.crib(["push", "app:1", "\(registry.host)/app:1"])
+        #expect(pushed.status == 125)
+        #expect(pushed.stderr.contains("failed to reach registry \(registry.host)"), "\(pushed.stderr)")
+        #expect(pushed.stderr.contains("hint: the registry seems to speak plain HTTP; add --tls-verify=false"), "\(pushed.stderr)")
+    }
+}

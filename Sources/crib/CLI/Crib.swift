@@ -1,4 +1,5 @@
 import Foundation
+import Layering
 import OCI
 import Runner
 
@@ -122,6 +123,14 @@ enum Crib {
         if case .commandFailed(_, _, let errno)? = error as? RunnerError, errno == ENOENT {
             return "the command is looked up in the container's PATH; give a path inside the image"
         }
-        return nil
+        switch error {
+        case OCIError.connectionFailed(_, _, let underlying) where underlying.contains("wrong version number"):
+            // OpenSSL's text when the server answers the TLS handshake in plain HTTP.
+            return "the registry seems to speak plain HTTP; add --tls-verify=false if you trust it"
+        case LayeringError.archive(let operation, _, _) where operation == "unpack layer":
+            return "a stored blob may be damaged: crib check lists damaged blobs, and crib check --repair removes them"
+        default:
+            return nil
+        }
     }
 }
