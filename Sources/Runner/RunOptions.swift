@@ -101,6 +101,12 @@ public struct RunOptions: Sendable {
         }
         environment["HOSTNAME"] = hostname
         for entry in self.environment {
+            // The kernel passes any bytes, but a name that is empty or holds a NUL cannot be
+            // looked up by any program, as podman also rejects.
+            let name = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            guard !name.isEmpty, !name.contains("\0") else {
+                throw RunnerError.invalidOption("--env", value: entry, reason: "the variable name must not be empty")
+            }
             if entry.contains("=") {
                 environment.set(entry)
             } else if let value = ProcessInfo.processInfo.environment[entry] {

@@ -54,6 +54,20 @@ struct ImageCommandsTests {
         #expect(!store.hasBlob(image.manifest.layers[0].digest))
     }
 
+    @Test(arguments: [
+        (["rmi"], "rmi takes at least 1 argument, got 0"),
+        (["pull"], "pull takes 1 argument, got 0"),
+        (["tag", "a"], "tag takes at least 2 arguments, got 1"),
+        (["run", "--rm", "-e", "=x", "hello"], "invalid --env \"=x\": the variable name must not be empty"),
+    ])
+    func usageErrorsReadWell(arguments: [String], message: String) throws {
+        let fixture = try CribFixture()
+        try writeSampleImage(root: fixture.root, name: "hello")
+        let result = try fixture.crib(arguments)
+        #expect(result.status == 125)
+        #expect(result.stderr.contains("crib: " + message), "\(result.stderr)")
+    }
+
     @Test func sharedIDNeedsNameOrDigest() throws {
         let fixture = try CribFixture()
         let image = try writeSampleImage(root: fixture.root, name: "hello")

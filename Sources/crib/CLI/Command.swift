@@ -40,8 +40,17 @@ extension Command {
     static func expectPositionals(_ arguments: ParsedArguments, _ range: ClosedRange<Int>) throws {
         let count = arguments.positionals.count
         guard range.contains(count) else {
-            let expected = range.lowerBound == range.upperBound ? "\(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)"
-            throw UsageError("\(name) takes \(expected) arguments, got \(count); usage: crib \(usage)", command: name)
+            let expected: String
+            if range.upperBound == Int.max {
+                expected = "at least \(range.lowerBound)"
+            } else if range.lowerBound == range.upperBound {
+                expected = "\(range.lowerBound)"
+            } else {
+                expected = "\(range.lowerBound) to \(range.upperBound)"
+            }
+            let singular = range.upperBound == 1 || (range.upperBound == Int.max && range.lowerBound == 1)
+            let noun = singular ? "argument" : "arguments"
+            throw UsageError("\(name) takes \(expected) \(noun), got \(count); usage: crib \(usage)", command: name)
         }
     }
 }
