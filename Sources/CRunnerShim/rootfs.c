@@ -50,13 +50,27 @@ static int resolve_or_fail(int root_fd, const char *target, int as_file) {
     return fd;
 }
 
+/* Whether target is /proc, /sys or /dev or lies below one of them. */
+static int is_protected_tree(const char *target) {
+    static const char *const trees[] = {"/proc", "/sys", "/dev"};
+    for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++) {
+        size_t length = strlen(trees[i]);
+        if (strncmp(target, trees[i], length) == 0 && (target[length] == '\0' || target[length] == '/')) return 1;
+    }
+    return 0;
+}
+
 static void mount_filesystem(int root_fd, const struct crib_mount *m) {
-    int created = resolve_or_fail(root_fd, m->target, 0);
-    close(created);
-    /* /proc, /sys and /dev are masked and protected by path after pivot_root, so an image that
-       makes one of them a symlink could move the real file system out from under those steps. */
-    int target = crib_open_no_symlinks(root_fd, m->target, O_PATH);
-    if (target < 0) crib_fail("mount", errno, "open mount target %s without following symlinks", m->target);
+    int target = resolve_or_fail(root_fd, m->target, 0);
+    if (is_protected_tree(m->target)) {
+        /* /proc, /sys and /dev are masked and protected by path after pivot_root, so an image
+           that makes one of them a symlink could move the real file system out from under
+           those steps. Any other target, such as a RUN --mount tmpfs, resolves inside the
+           rootfs as a bind target does. */
+        close(target);
+        target = crib_open_no_symlinks(root_fd, m->target, O_PATH);
+        if (target < 0) crib_fail("mount", errno, "open mount target %s without following symlinks", m->target);
+    }
     char path[64];
     fd_path(target, path, sizeof(path));
     if (mount(m->source, path, m->fstype, m->flags, m->data) < 0)

@@ -154,6 +154,25 @@ struct RunMountTests {
         #expect(fields.count > 1 && fields[1] == "1024", "\(fields)")
     }
 
+    /// A tmpfs target below an image symlink to a host-looking path resolves inside the rootfs,
+    /// as bind and cache targets do; the host directory of the same name stays untouched.
+    @Test func tmpfsTargetThroughSymlinkStaysInside() throws {
+        let fixture = try BuildFixture()
+        try fixture.makeBusyboxImage()
+        let sentinel = fixture.context + "-sentinel"
+        try FileManager.default.createDirectory(atPath: sentinel, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: sentinel) }
+        let dockerfile = """
+            FROM busybox
+            RUN ln -s \(sentinel) /absolute && ln -s ../../../../../..\(sentinel) /relative
+            RUN --mount=type=tmpfs,target=/absolute/t --mount=type=tmpfs,target=/relative/u echo in > /absolute/t/x && cat /absolute/t/x > /out.txt && grep -c ' \(sentinel)/[tu] tmpfs' /proc/mounts >> /out.txt
+            """
+        let result = try fixture.build(dockerfile)
+        let layer = result.image.manifest.layers[2]
+        #expect(try fixture.readFile(layer, "out.txt") == "in\n2\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sentinel).isEmpty)
+    }
+
     @Test func secretMountsWithoutTrace() throws {
         let fixture = try BuildFixture()
         try fixture.makeBusyboxImage()
