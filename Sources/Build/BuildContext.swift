@@ -22,7 +22,12 @@ public struct BuildContext: Sendable {
         }
         self.directory = directory
 
-        if let file {
+        if file == "-" {
+            // As `podman build -f -`: the Dockerfile comes from standard input, so only the
+            // context's own .dockerignore can apply.
+            dockerfilePath = "/dev/stdin"
+            dockerfileName = "<stdin>"
+        } else if let file {
             dockerfilePath = file
             dockerfileName = file
         } else {
@@ -42,6 +47,7 @@ public struct BuildContext: Sendable {
             throw BuildError.io(error)
         }
         dockerfile = try DockerfileParser.parse(text, file: dockerfileName)
-        (ignore, ignorePath) = try DockerIgnore.load(contextDirectory: directory, dockerfilePath: dockerfilePath)
+        let ignoreAnchor = file == "-" ? directory + "/Dockerfile" : dockerfilePath
+        (ignore, ignorePath) = try DockerIgnore.load(contextDirectory: directory, dockerfilePath: ignoreAnchor)
     }
 }

@@ -82,6 +82,23 @@ struct BuildCommandTests {
         #expect(second.stdout == first.stdout)
     }
 
+    @Test func dockerfileFromStandardInput() throws {
+        let fixture = try CribFixture()
+        try writeSampleImage(root: fixture.root, name: "base")
+        try "content\n".write(toFile: fixture.scratch + "/file.txt", atomically: true, encoding: .utf8)
+
+        let built = try fixture.crib(
+            ["build", "-q", "-t", "from-stdin", "-f", "-", fixture.scratch], input: Data("FROM base\nCOPY file.txt /\n".utf8))
+        #expect(built.status == 0, "\(built.stderr)")
+        let inspect = try fixture.crib(["inspect", "from-stdin"])
+        #expect(inspect.status == 0)
+        #expect(inspect.stdout.contains("COPY file:"), "\(inspect.stdout)")
+
+        let broken = try fixture.crib(["build", "-f", "-", fixture.scratch], input: Data("FROM base\nBOGUS x\n".utf8))
+        #expect(broken.status == 125)
+        #expect(broken.stderr.contains("crib: <stdin>:2: unknown instruction \"BOGUS\""), "\(broken.stderr)")
+    }
+
     @Test func parseErrorNamesLine() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -8,7 +8,7 @@ struct BuildCommand: Command {
     static let usage = "build [OPTIONS] [CONTEXT]"
     static let options: [OptionSpec] = [
         .repeated("tag", short: "t", "NAME", help: "name the image NAME[:TAG]; repeatable"),
-        .value("file", short: "f", "PATH", help: "read the Dockerfile from PATH (default: CONTEXT/Containerfile, then CONTEXT/Dockerfile)"),
+        .value("file", short: "f", "PATH", help: "read the Dockerfile from PATH, or from standard input for - (default: CONTEXT/Containerfile, then CONTEXT/Dockerfile)"),
         .repeated("build-arg", "NAME[=VALUE]", help: "set an ARG; without a value, take it from the environment"),
         .value("target", "STAGE", help: "build the named stage and the stages it needs, not the last stage"),
         .repeated("label", "KEY=VALUE", help: "set a label on the image"),
