@@ -54,18 +54,12 @@ struct ImageCommandsTests {
         #expect(!store.hasBlob(image.manifest.layers[0].digest))
     }
 
-    @Test(arguments: [
-        (["rmi"], "rmi takes at least 1 argument, got 0"),
-        (["pull"], "pull takes 1 argument, got 0"),
-        (["tag", "a"], "tag takes at least 2 arguments, got 1"),
-        (["run", "--rm", "-e", "=x", "hello"], "invalid --env \"=x\": the variable name must not be empty"),
-    ])
-    func usageErrorsReadWell(arguments: [String], message: String) throws {
+    @Test func emptyEnvironmentNameRejected() throws {
         let fixture = try CribFixture()
         try writeSampleImage(root: fixture.root, name: "hello")
-        let result = try fixture.crib(arguments)
+        let result = try fixture.crib(["run", "--rm", "-e", "=x", "hello"])
         #expect(result.status == 125)
-        #expect(result.stderr.contains("crib: " + message), "\(result.stderr)")
+        #expect(result.stderr.contains("crib: invalid --env \"=x\": the variable name must not be empty"), "\(result.stderr)")
     }
 
     @Test func sharedIDNeedsNameOrDigest() throws {
@@ -215,7 +209,9 @@ struct ImageCommandsTests {
 
     @Test(arguments: [
         (["images", "--bogus"], "unknown option --bogus"),
-        (["tag", "only-one"], "tag takes 2 to"),
+        (["tag", "only-one"], "tag takes at least 2 arguments, got 1"),
+        (["rmi"], "rmi takes at least 1 argument, got 0"),
+        (["pull"], "pull takes 1 argument, got 0"),
         (["tag", "a", "Bad:Name"], "invalid reference \"Bad:Name\""),
         (["frobnicate"], "unknown command \"frobnicate\""),
         (["images", "--format"], "option --format requires a value"),
