@@ -94,6 +94,9 @@ int crib_receive_fd(int socket_fd, char *byte, int *fd);
 /* pipe2(O_CLOEXEC), which Swift cannot import without _GNU_SOURCE. */
 int crib_pipe_cloexec(int fds[2]);
 
+/* Returns 1 when path is on a tmpfs, 0 when it is not, -1 with errno when statfs fails. */
+int crib_is_tmpfs(const char *path);
+
 /* Writes mount flags by name ("MS_BIND|MS_RDONLY") into buffer. */
 void crib_mount_flag_names(uint64_t flags, char *buffer, size_t size);
 

@@ -82,11 +82,16 @@ public enum RestorePreparation {
 
     /// Returns the path of criu in the image, or nil when it has none.
     public static func findCRIU(in layers: [String]) -> String? {
+        findCRIULayer(in: layers)?.path
+    }
+
+    /// Returns the path of criu in the image and the layer directory that holds it.
+    public static func findCRIULayer(in layers: [String]) -> (path: String, layer: String)? {
         for location in criuLocations {
             for layer in layers {
                 var status = stat()
                 if lstat(layer + "/" + location, &status) == 0 && status.st_mode & S_IFMT != S_IFDIR {
-                    return "/" + location
+                    return ("/" + location, layer)
                 }
             }
         }

@@ -170,6 +170,10 @@ struct RunCommand: Command {
         if !granted.isEmpty {
             global.log.log(.info, "restoring checkpoint \(image): granted \(granted.joined(separator: ", "))")
         }
+        // The restore's upper directory is empty, so criu comes from one of the image's layers.
+        if let cache = CRIUKerndatCache.forCurrentUser(), let criu = RestorePreparation.findCRIULayer(in: layers) {
+            cache.attach(to: &spec, criu: criu.path, layer: criu.layer, log: global.log)
+        }
     }
 
     private func prepareRootfs(directory: String) throws -> PreparedRootfs {
