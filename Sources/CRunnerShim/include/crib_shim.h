@@ -45,6 +45,7 @@ enum crib_config_tag {
     CRIB_CONFIG_SETGROUPS = 14,   /* u32: 0 when the user namespace denies setgroups */
     CRIB_CONFIG_ROOTFS_FS = 15,   /* crib_mount_record + strings: how to mount the rootfs, or absent for a prepared directory */
     CRIB_CONFIG_REMOVE = 17,      /* string: delete this tree inside the user namespace, then exit */
+    CRIB_CONFIG_CHOWN = 19,       /* u32 uid, u32 gid, string: give this tree to uid:gid inside the user namespace, then exit */
     CRIB_CONFIG_JOIN = 16,
     CRIB_CONFIG_REAP_ALL = 18,    /* u32: init signals every process and exits when the last one has */        /* u32 host PID of a running container's init, u32 1 to join its user namespace too */
 };
