@@ -51,6 +51,10 @@ public enum RestorePreparation {
         // restoring criu passes no signal on, and a detached one exits once the tree runs.
         spec.waitsForAllProcesses = true
 
+        if record.method == .selfCheckpoint && Container.isRootless {
+            try addUnprivilegedConfiguration(to: &spec)
+        }
+
         if record.method == .trigger {
             spec.arguments = restoreArguments(criu: criu, record: record)
             // criu restores each process's own credentials; it has to start as root to do so.
@@ -62,6 +66,20 @@ public enum RestorePreparation {
         }
         return granted
     }
+
+    /// Gives the criu that a self-checkpointing image runs its `--unprivileged` mode through
+    /// criu's `CRIU_CONFIG_FILE`, because crib does not choose that criu's arguments. Without
+    /// root the restore needs the mode (see `restoreArguments`), and an image's own script
+    /// cannot know whether crib runs without root.
+    static func addUnprivilegedConfiguration(to spec: inout ContainerSpec) throws {
+        let file = spec.stateDirectory + "/criu.conf"
+        try Data("unprivileged\n".utf8).write(to: URL(fileURLWithPath: file))
+        spec.binds.append(ContainerSpec.BindMount(source: file, destination: unprivilegedConfigurationPath, readOnly: true))
+        spec.environment.append("CRIU_CONFIG_FILE=" + unprivilegedConfigurationPath)
+    }
+
+    /// Where a rootless restore finds the criu configuration that selects `--unprivileged`.
+    static let unprivilegedConfigurationPath = "/run/crib-criu.conf"
 
     /// Builds the `criu restore` of a trigger checkpoint: detached, so that the restored tree
     /// becomes init's child, and with crib run's own stdio in place of the pipes the tree had.

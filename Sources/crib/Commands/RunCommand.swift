@@ -110,7 +110,8 @@ struct RunCommand: Command {
         var bridge: StdioBridge?
         if let checkpoint = prepared.checkpoint {
             try prepareRestore(&spec, checkpoint: checkpoint, layers: prepared.userLayers)
-            if checkpoint.method == .trigger && Container.isRootless {
+            // Both ways restore stdio through criu, which reopens it (see StdioBridge).
+            if Container.isRootless {
                 bridge = try StdioBridge()
                 bridge?.attach(to: &spec)
             }
