@@ -36,7 +36,7 @@ static int chown_entry(const char *path, const struct stat *info, int type, stru
 }
 
 /* Gives a tree to an id of the container from inside its user namespace, where the invoking
-   user holds the subordinate ids that the container's other users map to. */
+   user has the subordinate ids that the container's other users map to. */
 void crib_chown_tree(const char *path, uid_t uid, gid_t gid) {
     chown_uid = uid;
     chown_gid = gid;

@@ -33,7 +33,7 @@ extension Container {
     static func changeOwnerWithoutRoot(of path: String, uid: UInt32, gid: UInt32, executable: String = "/proc/self/exe") throws {
         let maps = UserNamespaceMaps.forCurrentUser()
         guard maps.usesHelpers else {
-            // Without a subordinate range, only root exists in the container: crib's own user.
+            // Without a subordinate range, only root exists in the container, and root is crib's own user.
             guard uid == 0 && gid == 0 else {
                 throw RunnerError.rootlessUnsupported(
                     feature: "files owned by uid \(uid) gid \(gid)",

@@ -16,7 +16,7 @@ import OCI
 /// at `/run/criu.kdat` in the restoring container. On a miss it first runs the image's criu once
 /// with that directory as `/run`, so that criu probes and writes the file there.
 public struct CRIUKerndatCache: Sendable {
-    /// Where criu reads and writes its cache in the container.
+    /// The path of criu's cache file in the container.
     public static let containerPath = "/run/criu.kdat"
 
     public let directory: String
@@ -65,8 +65,8 @@ public struct CRIUKerndatCache: Sendable {
     }
 
     /// Runs `criu restore` of an empty images directory in a container like the restoring one,
-    /// with a fresh directory of the cache as `/run`: criu probes the kernel, saves the result
-    /// there and then fails for want of images.
+    /// with a fresh directory of the cache as `/run`. criu probes the kernel, saves the result
+    /// there and then fails because the directory has no images.
     private func generate(_ cached: String, spec: ContainerSpec, criu: String, executable: String, log: any LogSink) throws {
         var template = Array((directory + "/probe.XXXXXX").utf8CString)
         guard mkdtemp(&template) != nil else { throw RunnerError.io(SystemError("mkdtemp", path: directory)) }

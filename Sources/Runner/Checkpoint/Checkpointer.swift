@@ -291,7 +291,7 @@ public final class Checkpointer {
         let status = process.wait()
         if Container.isRootless && (applicationUID != 0 || applicationGID != 0) {
             // criu writes its images readable by their owner alone, a subordinate id that crib's
-            // own user cannot read from outside: the container's root is crib's own user.
+            // own user cannot read from outside. The container's root is crib's own user.
             let imagesDirectory = upper + Self.triggerImagesDirectory
             if status == 0 {
                 try Container.changeOwnerWithoutRoot(of: imagesDirectory, uid: 0, gid: 0, executable: executable)
@@ -303,7 +303,7 @@ public final class Checkpointer {
             let logText = (try? String(contentsOfFile: upper + Self.triggerImagesDirectory + "/dump.log", encoding: .utf8)) ?? ""
             let lines = logText.split(separator: "\n")
             var errors = lines.filter { $0.contains("Error") }.suffix(3).joined(separator: "; ")
-            // criu that fails before its first error line (or before opening its log) leaves that empty.
+            // A criu that fails before its first error line or before opening its log leaves none.
             if errors.isEmpty { errors = lines.suffix(2).joined(separator: "; ") }
             if errors.isEmpty { errors = "no dump.log in \(Self.triggerImagesDirectory)" }
             throw RunnerError.checkpointFailed(image: image, reason: "criu dump exited with status \(status): \(errors)")

@@ -67,10 +67,10 @@ public enum RestorePreparation {
         return granted
     }
 
-    /// Gives the criu that a self-checkpointing image runs its `--unprivileged` mode through
-    /// criu's `CRIU_CONFIG_FILE`, because crib does not choose that criu's arguments. Without
-    /// root the restore needs the mode (see `restoreArguments`), and an image's own script
-    /// cannot know whether crib runs without root.
+    /// Selects criu's `--unprivileged` mode for a self-checkpointing image's own criu through
+    /// `CRIU_CONFIG_FILE`, because crib does not choose that criu's arguments. Without root the
+    /// restore needs the mode (see `restoreArguments`). The image's script cannot know whether
+    /// crib runs without root.
     static func addUnprivilegedConfiguration(to spec: inout ContainerSpec) throws {
         let file = spec.stateDirectory + "/criu.conf"
         try Data("unprivileged\n".utf8).write(to: URL(fileURLWithPath: file))
@@ -78,7 +78,7 @@ public enum RestorePreparation {
         spec.environment.append("CRIU_CONFIG_FILE=" + unprivilegedConfigurationPath)
     }
 
-    /// Where a rootless restore finds the criu configuration that selects `--unprivileged`.
+    /// The path of the criu configuration that selects `--unprivileged` in a rootless restore.
     static let unprivilegedConfigurationPath = "/run/crib-criu.conf"
 
     /// Builds the `criu restore` of a trigger checkpoint: detached, so that the restored tree
@@ -103,7 +103,7 @@ public enum RestorePreparation {
         findCRIULayer(in: layers)?.path
     }
 
-    /// Returns the path of criu in the image and the layer directory that holds it.
+    /// Returns the path of criu in the image and the layer directory that contains it.
     public static func findCRIULayer(in layers: [String]) -> (path: String, layer: String)? {
         for location in criuLocations {
             for layer in layers {
