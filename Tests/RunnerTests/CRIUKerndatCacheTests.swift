@@ -5,7 +5,7 @@ import Testing
 @testable import Runner
 
 struct CRIUKerndatCacheTests {
-    /// A fresh directory on /dev/shm, the tmpfs the cache lives on.
+    /// Makes a fresh directory on /dev/shm, the tmpfs the cache lives on.
     private func makeParent() throws -> String {
         var template = Array("/dev/shm/crib-kdat-test.XXXXXX".utf8CString)
         let made = try #require(mkdtemp(&template), "mkdtemp on /dev/shm failed: errno \(errno)")
