@@ -25,7 +25,7 @@ crib=${CRIB_BINARY:-$PWD/.build/release/crib}
 base=${CRIB_TEST_CACHE:-/var/cache/crib-tests}/criu-base.tar.gz
 if [ "$(id -u)" -ne 0 ]; then echo "checkpoint.sh: run as root (podman and the bare restore need it)" >&2; exit 1; fi
 [ -s "$base" ] || { echo "checkpoint.sh: $base is missing; run scripts/criu-test-base.sh" >&2; exit 1; }
-[ -x "$crib" ] || { echo "checkpoint.sh: missing $crib; run swift build -c release" >&2; exit 1; }
+[ -x "$crib" ] || { echo "checkpoint.sh: missing $crib; run swift build -c release --static-swift-stdlib" >&2; exit 1; }
 for tool in podman runc curl gcc; do
   command -v "$tool" >/dev/null || { echo "checkpoint.sh: missing $tool; run scripts/setup.sh" >&2; exit 1; }
 done
