@@ -132,7 +132,8 @@ wait_for_response() {
   echo "checkpoint.sh: timed out waiting for a response on port $port" >&2
   return 1
 }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# Prints the median, minimum and maximum of one number a line.
+summary() { sort -n | awk '{a[NR]=$1} END {printf "%8s %8s %8s\n", a[int((NR+1)/2)], a[1], a[NR]}'; }
 
 # The bare restore: the checkpoint image's files as one tree, criu restore in fresh PID,
 # mount and network namespaces, and the first response asked for from inside them. With
@@ -230,13 +231,13 @@ for i in $(seq "$runs"); do
 done
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-printf '%-58s %8s\n' "median of $runs runs" seconds
-printf '%-58s %8s\n' "start to new image: crib checkpoint --trigger" "$(median <"$work/crib-checkpoint")"
-printf '%-58s %8s\n' "start to new image: podman run (InstantOn) + commit" "$(median <"$work/instanton-checkpoint")"
-printf '%-58s %8s\n' "start to new image: podman run + checkpoint --create-image" "$(median <"$work/podman-checkpoint")"
-printf '%-58s %8s\n' "first response: crib run, cold start" "$(median <"$work/crib-cold")"
-printf '%-58s %8s\n' "first response: crib run, restore" "$(median <"$work/crib-restore")"
-printf '%-58s %8s\n' "first response: podman run of the InstantOn image" "$(median <"$work/instanton-restore")"
-printf '%-58s %8s\n' "first response: podman container restore of the image" "$(median <"$work/podman-restore")"
-printf '%-58s %8s\n' "first response: bare criu restore, kernel probed" "$(median <"$work/bare-probe")"
-printf '%-58s %8s\n' "first response: bare criu restore, kernel cache on tmpfs" "$(median <"$work/bare-cached")"
+printf '%-58s %8s %8s %8s\n' "$runs runs, seconds" median min max
+printf '%-58s %s\n' "start to new image: crib checkpoint --trigger" "$(summary <"$work/crib-checkpoint")"
+printf '%-58s %s\n' "start to new image: podman run (InstantOn) + commit" "$(summary <"$work/instanton-checkpoint")"
+printf '%-58s %s\n' "start to new image: podman run + checkpoint --create-image" "$(summary <"$work/podman-checkpoint")"
+printf '%-58s %s\n' "first response: crib run, cold start" "$(summary <"$work/crib-cold")"
+printf '%-58s %s\n' "first response: crib run, restore" "$(summary <"$work/crib-restore")"
+printf '%-58s %s\n' "first response: podman run of the InstantOn image" "$(summary <"$work/instanton-restore")"
+printf '%-58s %s\n' "first response: podman container restore of the image" "$(summary <"$work/podman-restore")"
+printf '%-58s %s\n' "first response: bare criu restore, kernel probed" "$(summary <"$work/bare-probe")"
+printf '%-58s %s\n' "first response: bare criu restore, kernel cache on tmpfs" "$(summary <"$work/bare-cached")"
