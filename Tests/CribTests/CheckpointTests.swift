@@ -161,6 +161,8 @@ struct CheckpointTests {
         #expect(answer.hasSuffix("served 4\n"), "first answer after restore: \(answer); stderr: \(result.stderr)")
         #expect(second.hasSuffix("served 5\n"))
         #expect(result.stdout.contains("request 4"), "the restored server's stdout reaches crib run's: \(result.stdout)")
+        let cached = (try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm/crib-criu-kdat-0")) ?? []
+        #expect(cached.contains { $0.hasSuffix("-root.kdat") }, "criu's kernel feature cache after a restore: \(cached)")
     }
 
     @Test func unprivilegedUserCheckpointsAndRestoresServer() throws {
@@ -223,6 +225,10 @@ struct CheckpointTests {
         let result = run.stop()
         #expect(answer.hasSuffix("served 2\n"), "first answer after restore: \(answer); stderr: \(result.stderr)")
         #expect(result.stdout.contains("request 2"), "the restored server's stdout reaches crib run's: \(result.stdout)")
+        // Without root criu keeps its kernel feature cache elsewhere; crib points it at the mounted file.
+        let uid = try #require(UInt32(try CribFixture.execute("/usr/bin/id", ["-u", UnprivilegedCrib.user]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let cached = (try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm/crib-criu-kdat-\(uid)")) ?? []
+        #expect(cached.contains { $0.hasSuffix("-unprivileged.kdat") }, "criu's kernel feature cache after a rootless restore: \(cached)")
     }
 }
 

@@ -15,6 +15,9 @@ import OCI
 /// a reboot, which can change the kernel, empties it. crib bind-mounts a cached file read-only
 /// at `/run/criu.kdat` in the restoring container. On a miss it first runs the image's criu once
 /// with that directory as `/run`, so that criu probes and writes the file there.
+///
+/// NOTE: nothing removes a file before the next reboot; each criu layer and capability set
+/// adds one of about 1 KB.
 public struct CRIUKerndatCache: Sendable {
     /// The path of criu's cache file in the container.
     public static let containerPath = "/run/criu.kdat"
@@ -62,6 +65,16 @@ public struct CRIUKerndatCache: Sendable {
             }
         }
         spec.binds.append(ContainerSpec.BindMount(source: cached, destination: Self.containerPath, readOnly: true))
+        Self.pointUnprivilegedCRIUAtRun(&spec)
+    }
+
+    /// criu 4.2.1 in `--unprivileged` mode, which crib selects without root, keeps its cache in
+    /// `$XDG_RUNTIME_DIR` instead of `/run`. The restored processes keep the environment they
+    /// were dumped with, so only criu and a self-checkpointing image's script see the variable.
+    static func pointUnprivilegedCRIUAtRun(_ spec: inout ContainerSpec) {
+        guard Container.isRootless else { return }
+        spec.environment.removeAll { $0.hasPrefix("XDG_RUNTIME_DIR=") }
+        spec.environment.append("XDG_RUNTIME_DIR=/run")
     }
 
     /// Runs `criu restore` of an empty images directory in a container like the restoring one,
@@ -87,6 +100,7 @@ public struct CRIUKerndatCache: Sendable {
         }
         probe.arguments = [criu, "restore", "--images-dir", "/run", "--log-file", "/dev/null"]
         if Container.isRootless { probe.arguments.append("--unprivileged") }
+        Self.pointUnprivilegedCRIUAtRun(&probe)
         probe.uid = 0
         probe.gid = 0
         probe.supplementaryGroups = []
