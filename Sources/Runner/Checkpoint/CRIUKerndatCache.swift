@@ -68,9 +68,10 @@ public struct CRIUKerndatCache: Sendable {
         Self.pointUnprivilegedCRIUAtRun(&spec)
     }
 
-    /// criu 4.2.1 in `--unprivileged` mode, which crib selects without root, keeps its cache in
-    /// `$XDG_RUNTIME_DIR` instead of `/run`. The restored processes keep the environment they
-    /// were dumped with, so only criu and a self-checkpointing image's script see the variable.
+    /// Sets `XDG_RUNTIME_DIR=/run` without root. criu 4.2.1 in `--unprivileged` mode, which
+    /// crib selects then, keeps its cache in `$XDG_RUNTIME_DIR` instead of `/run`. The restored
+    /// processes keep the environment they were dumped with, so only criu and a
+    /// self-checkpointing image's script see the variable.
     static func pointUnprivilegedCRIUAtRun(_ spec: inout ContainerSpec) {
         guard Container.isRootless else { return }
         spec.environment.removeAll { $0.hasPrefix("XDG_RUNTIME_DIR=") }
