@@ -132,7 +132,7 @@ wait_for_response() {
   echo "checkpoint.sh: timed out waiting for a response on port $port" >&2
   return 1
 }
-# Prints the median, minimum and maximum of one number a line.
+# Prints the median, minimum and maximum of the numbers on stdin, one per line.
 summary() { sort -n | awk '{a[NR]=$1} END {printf "%8s %8s %8s\n", a[int((NR+1)/2)], a[1], a[NR]}'; }
 
 # The bare restore: the checkpoint image's files as one tree, criu restore in fresh PID,

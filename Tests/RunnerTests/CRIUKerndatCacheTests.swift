@@ -42,7 +42,7 @@ struct CRIUKerndatCacheTests {
     }
 
     @Test func parentOffTmpfsIsRejected() throws {
-        // criu writes its cache only on a tmpfs, and a tmpfs empties when the kernel changes.
+        // criu writes its cache only on a tmpfs, which a reboot (and so a new kernel) empties.
         let parent = try FileManager.default.url(
             for: .itemReplacementDirectory, in: .userDomainMask, appropriateFor: URL(fileURLWithPath: "/var/tmp"), create: true
         ).path
