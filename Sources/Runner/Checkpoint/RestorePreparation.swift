@@ -4,7 +4,10 @@ import Foundation
 public enum RestorePreparation {
     /// The capabilities upstream CRIU 4.2.1 needs in a container to restore (measured here): its kerndat probe creates a
     /// network namespace (SYS_ADMIN) and the restored tree gets a time namespace whose
-    /// offsets it sets (SYS_TIME), besides the three that podman's recipe names.
+    /// offsets it sets (SYS_TIME), besides the three that podman's recipe names. With only
+    /// those three, a restore of a trigger checkpoint fails in the probe ("Unable create a
+    /// network namespace"), and the kernel feature cache does not help: it is kept per
+    /// capability set, and its probe run fails the same way.
     public static let capabilities: [Capability] = [
         .checkpointRestore, .netAdmin, .sysPtrace, .sysAdmin, Capability(name: "SYS_TIME")!,
     ]
