@@ -165,6 +165,37 @@ struct CheckpointTests {
         #expect(cached.contains { $0.hasSuffix("-root.kdat") }, "criu's kernel feature cache after a restore: \(cached)")
     }
 
+    @Test func shimBesideCribIsSpawned() throws {
+        let setup = try CheckpointFixture.shared()
+        let shim = (CribFixture.binary as NSString).deletingLastPathComponent + "/crib-shim"
+        guard FileManager.default.isExecutableFile(atPath: shim) else {
+            Issue.record("crib-shim is missing beside \(CribFixture.binary); scripts/test.sh installs it there")
+            return
+        }
+        let result = try setup.fixture.crib(["--debug", "run", "--rm", "--network", "none", "server", "true"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("spawned the container shim \(shim) as PID"), "\(result.stderr)")
+    }
+
+    @Test func writableShimIsNotSpawned() throws {
+        let setup = try CheckpointFixture.shared()
+        let directory = setup.fixture.scratch + "/writable-shim"
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        chmod(directory, 0o755)
+        let shim = (CribFixture.binary as NSString).deletingLastPathComponent + "/crib-shim"
+        try FileManager.default.copyItem(atPath: CribFixture.binary, toPath: directory + "/crib")
+        try FileManager.default.copyItem(atPath: shim, toPath: directory + "/crib-shim")
+        // Another user who may write the shim could run code as crib's user (often root).
+        chmod(directory + "/crib-shim", 0o775)
+
+        let result = try CribFixture.execute(
+            directory + "/crib", ["--root", setup.fixture.root, "--debug", "run", "--rm", "--network", "none", "server", "true"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("spawned the container shim /proc/self/exe as PID"), "\(result.stderr)")
+    }
+
     @Test func unprivilegedUserCheckpointsAndRestoresServer() throws {
         let setup = try CheckpointFixture.shared()
         let user = try UnprivilegedCrib(setup, images: ["server"])
