@@ -1,6 +1,6 @@
 /* crib's container shim as a program of its own. crib spawns it in place of a second start of
-   itself: the constructor in CRunnerShim takes over before main, and this binary loads only
-   libc, where crib loads the Swift runtime, Foundation and libcurl's dependencies first. */
+   itself. The constructor in CRunnerShim takes over before main, and this binary loads libc
+   and little else, where crib loads Foundation and libcurl's dependencies first. */
 #include <stdio.h>
 
 int main(void) {

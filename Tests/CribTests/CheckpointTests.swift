@@ -256,7 +256,7 @@ struct CheckpointTests {
         let result = run.stop()
         #expect(answer.hasSuffix("served 2\n"), "first answer after restore: \(answer); stderr: \(result.stderr)")
         #expect(result.stdout.contains("request 2"), "the restored server's stdout reaches crib run's: \(result.stdout)")
-        // Without root criu keeps its kernel feature cache elsewhere; crib points it at the mounted file.
+        // Without root criu keeps its kernel feature cache elsewhere, so crib points it at the mounted file.
         let uid = try #require(UInt32(try CribFixture.execute("/usr/bin/id", ["-u", UnprivilegedCrib.user]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
         let cached = (try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm/crib-criu-kdat-\(uid)")) ?? []
         #expect(cached.contains { $0.hasSuffix("-unprivileged.kdat") }, "criu's kernel feature cache after a rootless restore: \(cached)")
