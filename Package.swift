@@ -8,7 +8,8 @@ let package = Package(
     name: "crib",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "crib", targets: ["crib"])
+        .executable(name: "crib", targets: ["crib"]),
+        .executable(name: "crib-shim", targets: ["crib-shim"]),
     ],
     targets: [
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
@@ -24,6 +25,8 @@ let package = Package(
         .target(name: "Runner", dependencies: ["OCI", "Layering", "CRunnerShim", "CSeccomp"]),
         .target(name: "Build", dependencies: ["OCI", "Layering", "Runner"]),
         .executableTarget(name: "crib", dependencies: ["OCI", "Layering", "Runner", "Build"]),
+        // The shim alone, which crib spawns when it finds it beside its own executable.
+        .executableTarget(name: "crib-shim", dependencies: ["CRunnerShim"], path: "Sources/crib-shim"),
 
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "LayeringTests", dependencies: ["OCI", "Layering"]),

@@ -11,6 +11,8 @@ fi
 packages=(
   # C libraries crib links against
   libarchive-dev libssl-dev zlib1g-dev libzstd-dev libseccomp-dev libdeflate-dev libcap-dev
+  # a release build links Foundation statically, and FoundationNetworking then needs libcurl.so
+  libcurl4-openssl-dev
   # tools the tests read crib's output back with, and run against
   skopeo umoci podman busybox-static docker-registry apache2-utils libcap2-bin uidmap
   debootstrap pigz zstd curl jq iproute2 attr python3 e2fsprogs time

@@ -16,6 +16,8 @@ binary_directory=$(mktemp -d /tmp/crib-test-binary.XXXXXX)
 trap 'rm -rf "$binary_directory"' EXIT
 chmod 755 "$binary_directory"
 install -m 755 .build/debug/crib "$binary_directory/crib"
+# crib spawns containers through crib-shim when it sits beside crib.
+install -m 755 .build/debug/crib-shim "$binary_directory/crib-shim"
 export CRIB_BINARY="$binary_directory/crib"
 
 swift test "$@"

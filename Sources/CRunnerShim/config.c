@@ -80,6 +80,13 @@ int crib_read_config(int fd, struct crib_config *config) {
         case CRIB_CONFIG_ROOTFS: config->rootfs = payload; break;
         case CRIB_CONFIG_REAP_ALL: config->reap_all = number != 0; break;
         case CRIB_CONFIG_REMOVE: config->remove_path = payload; break;
+        case CRIB_CONFIG_CHOWN:
+            if (length < 9) goto invalid;
+            config->chown_uid = number;
+            memcpy(&number, payload + 4, 4);
+            config->chown_gid = number;
+            config->chown_path = payload + 8;
+            break;
         case CRIB_CONFIG_HOSTNAME: config->hostname = payload; break;
         case CRIB_CONFIG_CWD: config->cwd = payload; break;
         case CRIB_CONFIG_NO_NEW_PRIVS: config->no_new_privs = number != 0; break;

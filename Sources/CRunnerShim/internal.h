@@ -43,6 +43,9 @@ struct crib_config {
     size_t seccomp_length;
     uint32_t pid_offset;
     const char *remove_path;
+    const char *chown_path;
+    uid_t chown_uid;
+    gid_t chown_gid;
     int reap_all;
     pid_t join_pid;
     int join_userns;
@@ -69,6 +72,7 @@ void crib_join_namespaces(pid_t pid, int with_user);
 
 /* remove.c */
 __attribute__((noreturn)) void crib_remove_tree(const char *path);
+__attribute__((noreturn)) void crib_chown_tree(const char *path, uid_t uid, gid_t gid);
 
 /* network.c */
 void crib_loopback_up(void);

@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 int crib_open_no_symlinks(int root_fd, const char *path, int flags) {
@@ -137,4 +139,10 @@ static int resolve_target(int root_fd, const char *path, int create_as_file, int
         start = end;
     }
     return crib_open_in_root(root_fd, path, O_PATH);
+}
+
+int crib_is_tmpfs(const char *path) {
+    struct statfs info;
+    if (statfs(path, &info) < 0) return -1;
+    return info.f_type == TMPFS_MAGIC ? 1 : 0;
 }

@@ -147,6 +147,7 @@ static void run_shim(const char *descriptors) {
 
     if (config.userns) enter_user_namespace();
     if (config.remove_path) crib_remove_tree(config.remove_path);
+    if (config.chown_path) crib_chown_tree(config.chown_path, config.chown_uid, config.chown_gid);
     if (unshare((int)config.namespaces) < 0) crib_fail("namespaces", errno, "unshare 0x%x", config.namespaces);
     /* Nothing mounted from here on may propagate back to the host. */
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)

@@ -24,11 +24,39 @@ extension Container {
         // The spec only names the process in messages.
         let spec = ContainerSpec(rootfs: .directory(path), arguments: ["remove"], environment: [], stateDirectory: path)
         let shim = Container(spec: spec, executable: executable)
-        try shim.runToCompletion(config: config, maps: maps)
+        try shim.runToCompletion(config: config, maps: maps, stage: "remove")
+    }
+
+    /// Gives the tree at `path` to `uid` and `gid` of a rootless container's user namespace.
+    /// crib's own user can give files only to itself, so the shim changes the owner from inside
+    /// a user namespace with the container's maps.
+    static func changeOwnerWithoutRoot(of path: String, uid: UInt32, gid: UInt32, executable: String = "/proc/self/exe") throws {
+        let maps = UserNamespaceMaps.forCurrentUser()
+        guard maps.usesHelpers else {
+            // Without a subordinate range, only root exists in the container, and root is crib's own user.
+            guard uid == 0 && gid == 0 else {
+                throw RunnerError.rootlessUnsupported(
+                    feature: "files owned by uid \(uid) gid \(gid)",
+                    reason: "without a range for this user in /etc/subuid and /etc/subgid only root exists in the container")
+            }
+            return
+        }
+        var ids = ShimConfig.encode(uid)
+        ids.append(ShimConfig.encode(gid))
+        ids.append(Data(path.utf8))
+        var config = ShimConfig()
+        config.append(.setgroups, number: 1)
+        config.append(.userNamespace, number: 1)
+        config.append(.chown, ids)
+        config.finish()
+
+        let spec = ContainerSpec(rootfs: .directory(path), arguments: ["chown"], environment: [], stateDirectory: path)
+        let shim = Container(spec: spec, executable: executable)
+        try shim.runToCompletion(config: config, maps: maps, stage: "chown")
     }
 
     /// Runs a shim that does one job in a fresh user namespace and exits.
-    private func runToCompletion(config: ShimConfig, maps: UserNamespaceMaps) throws {
+    private func runToCompletion(config: ShimConfig, maps: UserNamespaceMaps, stage: String) throws {
         var configPipe: [Int32] = [-1, -1]
         var errorPipe: [Int32] = [-1, -1]
         var syncPair: [Int32] = [-1, -1]
@@ -66,7 +94,7 @@ extension Container {
         if let report { throw report }
         if let failure { throw failure }
         if status != 0 {
-            throw RunnerError.setupFailed(stage: "remove", message: "the shim exited with status \(status >> 8)")
+            throw RunnerError.setupFailed(stage: stage, message: "the shim exited with status \(status >> 8)")
         }
     }
 }

@@ -95,7 +95,7 @@ public final class Container: @unchecked Sendable {
         syncFD = syncPair[0]
 
         relayPID = try spawnShim(config: configPipe[0], sync: syncPair[1], error: errorPipe[1])
-        log.log(.debug, "spawned the container shim as PID \(relayPID)")
+        log.log(.debug, "spawned the container shim \(executable == "/proc/self/exe" ? Self.shimExecutable : executable) as PID \(relayPID)")
         close(configPipe[0])
         configPipe[0] = -1
         close(errorPipe[1])
@@ -271,9 +271,10 @@ public final class Container: @unchecked Sendable {
             envp.forEach { free($0) }
         }
 
+        let program = executable == "/proc/self/exe" ? Self.shimExecutable : executable
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        if result != 0 { throw RunnerError.io(SystemError("spawn", path: executable, errno: result)) }
+        let result = posix_spawn(&pid, program, &actions, &attributes, argv, envp)
+        if result != 0 { throw RunnerError.io(SystemError("spawn", path: program, errno: result)) }
         return pid
     }
 

@@ -25,6 +25,7 @@ struct ShimConfig {
         case join = 16
         case remove = 17
         case reapAll = 18
+        case chown = 19
     }
 
     mutating func append(_ tag: Tag, _ payload: Data) {

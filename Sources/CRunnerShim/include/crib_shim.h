@@ -45,6 +45,7 @@ enum crib_config_tag {
     CRIB_CONFIG_SETGROUPS = 14,   /* u32: 0 when the user namespace denies setgroups */
     CRIB_CONFIG_ROOTFS_FS = 15,   /* crib_mount_record + strings: how to mount the rootfs, or absent for a prepared directory */
     CRIB_CONFIG_REMOVE = 17,      /* string: delete this tree inside the user namespace, then exit */
+    CRIB_CONFIG_CHOWN = 19,       /* u32 uid, u32 gid, string: give this tree to uid:gid inside the user namespace, then exit */
     CRIB_CONFIG_JOIN = 16,
     CRIB_CONFIG_REAP_ALL = 18,    /* u32: init signals every process and exits when the last one has */        /* u32 host PID of a running container's init, u32 1 to join its user namespace too */
 };
@@ -93,6 +94,9 @@ int crib_receive_fd(int socket_fd, char *byte, int *fd);
 
 /* pipe2(O_CLOEXEC), which Swift cannot import without _GNU_SOURCE. */
 int crib_pipe_cloexec(int fds[2]);
+
+/* Returns 1 when path is on a tmpfs, 0 when it is not, -1 with errno when statfs fails. */
+int crib_is_tmpfs(const char *path);
 
 /* Writes mount flags by name ("MS_BIND|MS_RDONLY") into buffer. */
 void crib_mount_flag_names(uint64_t flags, char *buffer, size_t size);

@@ -81,20 +81,13 @@ public final class Checkpointer {
             userLayers: [upper] + lower, stateDirectory: directory, defaultHostname: String(record.id.prefix(12)))
 
         if options.trigger != nil {
-            // criu dumps as the application's user, so that user must own where the images go:
-            // on the host, through the user namespace's maps when crib runs without root.
-            // NOTE: without root, chown to a subordinate id fails with EPERM, so a rootless
-            // trigger checkpoint works only for an application that runs as the container's root.
+            // criu dumps as the application's user, so that user must own where the images go.
             let imagesDirectory = upper + Self.triggerImagesDirectory
-            var owner = (uid: spec.uid, gid: spec.gid)
             if Container.isRootless {
-                guard let mapped = UserNamespaceMaps.forCurrentUser().hostIDs(uid: spec.uid, gid: spec.gid) else {
-                    throw RunnerError.checkpointFailed(
-                        image: options.image, reason: "the application's user \(spec.uid):\(spec.gid) has no host id in the user namespace")
-                }
-                owner = mapped
+                try Container.changeOwnerWithoutRoot(of: imagesDirectory, uid: spec.uid, gid: spec.gid, executable: executable)
+            } else {
+                try checkSyscall("chown", path: imagesDirectory) { chown(imagesDirectory, spec.uid, spec.gid) }
             }
-            try checkSyscall("chown", path: imagesDirectory) { chown(imagesDirectory, owner.uid, owner.gid) }
         }
 
         // Pipes of crib's own for stdio: CRIU can dump a pipe whatever process has its other end,
@@ -283,7 +276,8 @@ public final class Checkpointer {
         ]
         // criu runs as the application's own user: reading another user's rlimits needs
         // CAP_SYS_RESOURCE, which a host's bounding set may lack. As a non-root user it works
-        // in --unprivileged mode, on the file capabilities of the image's criu.
+        // in --unprivileged mode, which needs CAP_CHECKPOINT_RESTORE: crib raises it as an
+        // ambient capability, so an image's criu needs no file capabilities.
         let applicationUID = container.spec.uid
         let applicationGID = container.spec.gid
         if applicationUID != 0 { arguments.append("--unprivileged") }
@@ -292,11 +286,26 @@ public final class Checkpointer {
             spec.uid = applicationUID
             spec.gid = applicationGID
             spec.supplementaryGroups = []
+            spec.addedCapabilities = [.checkpointRestore, .sysPtrace]
         }
         let status = process.wait()
+        if Container.isRootless && (applicationUID != 0 || applicationGID != 0) {
+            // criu writes its images readable by their owner alone, a subordinate id that crib's
+            // own user cannot read from outside. The container's root is crib's own user.
+            let imagesDirectory = upper + Self.triggerImagesDirectory
+            if status == 0 {
+                try Container.changeOwnerWithoutRoot(of: imagesDirectory, uid: 0, gid: 0, executable: executable)
+            } else {
+                try? Container.changeOwnerWithoutRoot(of: imagesDirectory, uid: 0, gid: 0, executable: executable)
+            }
+        }
         guard status == 0 else {
             let logText = (try? String(contentsOfFile: upper + Self.triggerImagesDirectory + "/dump.log", encoding: .utf8)) ?? ""
-            let errors = logText.split(separator: "\n").filter { $0.contains("Error") }.suffix(3).joined(separator: "; ")
+            let lines = logText.split(separator: "\n")
+            var errors = lines.filter { $0.contains("Error") }.suffix(3).joined(separator: "; ")
+            // A criu that fails before its first error line or before opening its log leaves none.
+            if errors.isEmpty { errors = lines.suffix(2).joined(separator: "; ") }
+            if errors.isEmpty { errors = "no dump.log in \(Self.triggerImagesDirectory)" }
             throw RunnerError.checkpointFailed(image: image, reason: "criu dump exited with status \(status): \(errors)")
         }
     }

@@ -4,7 +4,10 @@ import Foundation
 public enum RestorePreparation {
     /// The capabilities upstream CRIU 4.2.1 needs in a container to restore (measured here): its kerndat probe creates a
     /// network namespace (SYS_ADMIN) and the restored tree gets a time namespace whose
-    /// offsets it sets (SYS_TIME), besides the three that podman's recipe names.
+    /// offsets it sets (SYS_TIME), besides the three that podman's recipe names. With only
+    /// those three, a restore of a trigger checkpoint fails in the probe ("Unable create a
+    /// network namespace"), and the kernel feature cache does not help: it is kept per
+    /// capability set, and its probe run fails the same way.
     public static let capabilities: [Capability] = [
         .checkpointRestore, .netAdmin, .sysPtrace, .sysAdmin, Capability(name: "SYS_TIME")!,
     ]
@@ -51,6 +54,10 @@ public enum RestorePreparation {
         // restoring criu passes no signal on, and a detached one exits once the tree runs.
         spec.waitsForAllProcesses = true
 
+        if record.method == .selfCheckpoint && Container.isRootless {
+            try addUnprivilegedConfiguration(to: &spec)
+        }
+
         if record.method == .trigger {
             spec.arguments = restoreArguments(criu: criu, record: record)
             // criu restores each process's own credentials; it has to start as root to do so.
@@ -62,6 +69,20 @@ public enum RestorePreparation {
         }
         return granted
     }
+
+    /// Selects criu's `--unprivileged` mode for a self-checkpointing image's own criu through
+    /// `CRIU_CONFIG_FILE`, because crib does not choose that criu's arguments. Without root the
+    /// restore needs the mode (see `restoreArguments`). The image's script cannot know whether
+    /// crib runs without root.
+    static func addUnprivilegedConfiguration(to spec: inout ContainerSpec) throws {
+        let file = spec.stateDirectory + "/criu.conf"
+        try Data("unprivileged\n".utf8).write(to: URL(fileURLWithPath: file))
+        spec.binds.append(ContainerSpec.BindMount(source: file, destination: unprivilegedConfigurationPath, readOnly: true))
+        spec.environment.append("CRIU_CONFIG_FILE=" + unprivilegedConfigurationPath)
+    }
+
+    /// The path of the criu configuration that selects `--unprivileged` in a rootless restore.
+    static let unprivilegedConfigurationPath = "/run/crib-criu.conf"
 
     /// Builds the `criu restore` of a trigger checkpoint: detached, so that the restored tree
     /// becomes init's child, and with crib run's own stdio in place of the pipes the tree had.
@@ -82,11 +103,16 @@ public enum RestorePreparation {
 
     /// Returns the path of criu in the image, or nil when it has none.
     public static func findCRIU(in layers: [String]) -> String? {
+        findCRIULayer(in: layers)?.path
+    }
+
+    /// Returns the path of criu in the image and the layer directory that contains it.
+    public static func findCRIULayer(in layers: [String]) -> (path: String, layer: String)? {
         for location in criuLocations {
             for layer in layers {
                 var status = stat()
                 if lstat(layer + "/" + location, &status) == 0 && status.st_mode & S_IFMT != S_IFDIR {
-                    return "/" + location
+                    return ("/" + location, layer)
                 }
             }
         }

@@ -112,7 +112,8 @@ struct RunCommand: Command {
         var bridge: StdioBridge?
         if let checkpoint = prepared.checkpoint {
             try prepareRestore(&spec, checkpoint: checkpoint, layers: prepared.userLayers)
-            if checkpoint.method == .trigger && Container.isRootless {
+            // Both ways restore stdio through criu, which reopens it (see StdioBridge).
+            if Container.isRootless {
                 bridge = try StdioBridge()
                 bridge?.attach(to: &spec)
             }
@@ -173,6 +174,10 @@ struct RunCommand: Command {
             &spec, record: checkpoint, image: image, layers: layers, host: try HostProfile.current())
         if !granted.isEmpty {
             global.log.log(.info, "restoring checkpoint \(image): granted \(granted.joined(separator: ", "))")
+        }
+        // The restore's upper directory is empty, so criu comes from one of the image's layers.
+        if let cache = CRIUKerndatCache.forCurrentUser(), let criu = RestorePreparation.findCRIULayer(in: layers) {
+            cache.attach(to: &spec, criu: criu.path, layer: criu.layer, log: global.log)
         }
     }
 
