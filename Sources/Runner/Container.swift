@@ -262,8 +262,16 @@ public final class Container: @unchecked Sendable {
             envp.forEach { free($0) }
         }
 
+        // The shim runs from a sealed copy, so that no process in the container leads back to
+        // the host's crib binary (see SealedExecutable).
+        let sealed: String
+        do {
+            sealed = try SealedExecutable.path(for: executable)
+        } catch let error as SystemError {
+            throw RunnerError.io(error)
+        }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        let result = posix_spawn(&pid, sealed, &actions, &attributes, argv, envp)
         if result != 0 { throw RunnerError.io(SystemError("spawn", path: executable, errno: result)) }
         return pid
     }

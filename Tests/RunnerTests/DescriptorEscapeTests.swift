@@ -79,12 +79,20 @@ struct DescriptorEscapeTests {
         #expect(directory >= 0)
         defer { close(directory) }
 
-        let output = Pipe()
+        // A file rather than a pipe, which the listing could fill before anyone reads it.
+        let outputPath = state + "-output"
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        guard FileManager.default.createFile(atPath: outputPath, contents: nil),
+            let output = FileHandle(forWritingAtPath: outputPath)
+        else {
+            throw FixtureError("failed to create \(outputPath)")
+        }
+        defer { try? output.close() }
         var spec = ContainerSpec(
             rootfs: .directory(rootfs.path), arguments: ["sleep", "20"], environment: ["PATH=/bin"],
             stateDirectory: state)
-        spec.standardOutput = output.fileHandleForWriting.fileDescriptor
-        spec.standardError = output.fileHandleForWriting.fileDescriptor
+        spec.standardOutput = output.fileDescriptor
+        spec.standardError = output.fileDescriptor
         let container = Container(spec: spec, executable: Shell.crib)
         try container.start()
         var stopped = false
@@ -105,8 +113,7 @@ struct DescriptorEscapeTests {
         container.signal(SIGKILL)
         _ = container.wait()
         stopped = true
-        try output.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let text = try String(contentsOfFile: outputPath, encoding: .utf8)
         #expect(!text.contains(sentinel.token), "\(text)")
         #expect(try sentinel.contents() == ["secret"])
     }

@@ -11,7 +11,8 @@ import Testing
 @Suite(.serialized)
 struct HostBinaryTests {
     /// Tries to write through every /proc/PID/exe the container can see, directly and through
-    /// a descriptor reopened by its /proc/self/fd magic link. Prints what it could open and write.
+    /// a descriptor reopened by its /proc/self/fd magic link. Prints what it could open and
+    /// write, and the device and inode of each file it could open.
     static let overwriteScript = """
         end=$(( $(date +%s) + 3 ))
         while [ $(date +%s) -lt $end ]; do
@@ -19,11 +20,21 @@ struct HostBinaryTests {
             case "$exe" in /proc/self/*|/proc/$$/*) continue ;; esac
             { echo overwritten >> "$exe"; } 2>/dev/null && echo "wrote $exe"
             ( exec 3<"$exe" && echo "opened $exe $(cat ${exe%/exe}/comm)" && \
+              echo "inode $(stat -L -c %d:%i /proc/self/fd/3)" && \
               { echo overwritten >> /proc/self/fd/3; } && echo "wrote $exe through a descriptor" ) 2>/dev/null
           done
         done
         true
         """
+
+    /// Returns the crib binary's device and inode as `stat -c %d:%i` prints them.
+    static func binaryInode() throws -> String {
+        var info = stat()
+        guard stat(Shell.crib, &info) == 0 else {
+            throw FixtureError("failed to stat the crib binary at \(Shell.crib): errno \(errno)")
+        }
+        return "inode \(info.st_dev):\(info.st_ino)\n"
+    }
 
     static func binaryDigest() throws -> Digest {
         guard FileManager.default.isExecutableFile(atPath: Shell.crib) else {
@@ -47,6 +58,8 @@ struct HostBinaryTests {
 
         #expect(result.status == 0, "\(result.error)")
         #expect(!result.output.contains("wrote"), "\(result.output)")
+        // Even a read-only handle on the host's file would become writable once no crib runs it.
+        #expect(!result.output.contains(try Self.binaryInode()), "\(result.output)")
         // Init is non-dumpable, so only CAP_SYS_PTRACE (--privileged) opens its exe at all.
         if !privileged {
             #expect(!result.output.contains("opened /proc/1/exe"), "\(result.output)")
@@ -79,9 +92,17 @@ struct HostBinaryTests {
         // stdin pipe stays open.
         let stdin = Pipe()
         spec.standardInput = stdin.fileHandleForReading.fileDescriptor
-        let output = Pipe()
-        spec.standardOutput = output.fileHandleForWriting.fileDescriptor
-        spec.standardError = output.fileHandleForWriting.fileDescriptor
+        // A file rather than a pipe, because the test reads the output only after the attack.
+        let outputPath = state + "-output"
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        guard FileManager.default.createFile(atPath: outputPath, contents: nil),
+            let output = FileHandle(forWritingAtPath: outputPath)
+        else {
+            throw FixtureError("failed to create \(outputPath)")
+        }
+        defer { try? output.close() }
+        spec.standardOutput = output.fileDescriptor
+        spec.standardError = output.fileDescriptor
 
         let container = Container(spec: spec, executable: Shell.crib)
         try container.start()
@@ -98,12 +119,12 @@ struct HostBinaryTests {
         try stdin.fileHandleForWriting.close()
         _ = container.wait()
         stopped = true
-        try output.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let text = try String(contentsOfFile: outputPath, encoding: .utf8)
 
         // The attack reached the crib binary running as the command, so the test tried for real.
         #expect(text.contains(" exe\n"), "\(text)")
         #expect(!text.contains("wrote"), "\(text)")
+        #expect(!text.contains(try Self.binaryInode()), "\(text)")
         #expect(try Self.binaryDigest() == before)
     }
 }

@@ -94,6 +94,10 @@ int crib_receive_fd(int socket_fd, char *byte, int *fd);
 /* pipe2(O_CLOEXEC), which Swift cannot import without _GNU_SOURCE. */
 int crib_pipe_cloexec(int fds[2]);
 
+/* Copies the file at path into a close-on-exec memfd sealed against writes and size changes.
+   Returns the memfd, or -1 with errno set. */
+int crib_sealed_copy(const char *path);
+
 /* Writes mount flags by name ("MS_BIND|MS_RDONLY") into buffer. */
 void crib_mount_flag_names(uint64_t flags, char *buffer, size_t size);
 
