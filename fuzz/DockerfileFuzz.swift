@@ -2,8 +2,8 @@ import Build
 import Foundation
 
 /// Parses the input as a Dockerfile and, when it parses, plans the build, which expands every
-/// variable reference. Any error thrown is a correct answer to hostile input; only a crash,
-/// a sanitizer report or a hang counts as a finding.
+/// variable reference. A thrown error is correct for hostile input, so only a crash, a
+/// sanitizer report or a hang counts as a finding.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzDockerfile(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let text = String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)

@@ -7,7 +7,7 @@
 # CRIB_FUZZ_BUILD to move it), apart from `swift build`, with -sanitize=fuzzer,address.
 # Seeds come from the repository (Dockerfiles in beta-image/ and examples/) and from inputs
 # this script writes (references, manifests, configs, small tars). New inputs libFuzzer finds
-# go to $CRIB_FUZZ_BUILD/corpus/TARGET and are kept for the next run; a crash, a sanitizer
+# go to $CRIB_FUZZ_BUILD/corpus/TARGET and are kept for the next run. A crash, a sanitizer
 # report or a hang is written to $CRIB_FUZZ_BUILD/artifacts/TARGET/ and ends the run with
 # status 1. The last line printed is a summary: target, seconds, executions, corpus, crashes.
 set -euo pipefail
@@ -72,7 +72,7 @@ fi
 objects=()
 for module in "${modules[@]}"; do
   mapfile -t sources < <(find "Sources/$module" -name '*.swift' | sort)
-  if stale "$build/modules/$module.o" "Sources/$module" "$0"; then
+  if stale "$build/modules/$module.o" "Sources/$module"; then
     echo "fuzz: compiling $module (${#sources[@]} files)" >&2
     swiftc "${swift_flags[@]}" "${include_flags[@]}" -module-name "$module" \
       -emit-module -emit-module-path "$build/modules/$module.swiftmodule" \
@@ -151,14 +151,21 @@ esac
 # MARK: - Run
 
 # One worker, one job, low priority: the machine's cores are shared. A single input that
-# takes more than 20 seconds counts as a hang.
-log=$build/$target.log
+# takes more than 20 seconds counts as a hang. With -jobs libFuzzer writes the worker's
+# output to fuzz-0.log in the current directory, so it runs in the build directory.
+log=$build/fuzz-0.log
+rm -f "$log"
 set +e
-nice -n 10 "$binary" -workers=1 -jobs=1 -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 \
-  -max_len=65536 -print_final_stats=1 -artifact_prefix="$build/artifacts/$target/" \
-  "$build/corpus/$target" "$seeds" 2>&1 | tee "$log" | grep -E '^(#[0-9]+.*(INITED|DONE|pulse))|ERROR|==ERROR|Fatal|panic|SUMMARY|Test unit written' >&2
-status=${PIPESTATUS[0]}
+(
+  cd "$build"
+  nice -n 10 "$binary" -workers=1 -jobs=1 -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 \
+    -max_len=65536 -print_final_stats=1 -artifact_prefix="$build/artifacts/$target/" \
+    "$build/corpus/$target" "$seeds" >/dev/null 2>&1
+)
+status=$?
 set -e
+cp "$log" "$build/$target.log"
+grep -E '^#[0-9]+.*(INITED|DONE)|ERROR|Fatal|SUMMARY|Test unit written' "$log" >&2 || true
 
 executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 corpus=$(find "$build/corpus/$target" -type f | wc -l)

@@ -131,15 +131,15 @@ public struct GlobPattern: Hashable, Sendable, CustomStringConvertible {
         return longest ? ends.lastIndex(of: true) : ends.firstIndex(of: true)
     }
 
-    /// The number of steps the prefix and suffix matches take for `text`: they keep one flag
-    /// per position of `text` for each token.
+    /// Returns the number of steps a prefix or suffix match on `text` takes, because it keeps
+    /// one flag per position of `text` for each token.
     func matchingCost(of text: String) -> Int {
         (tokens.count + 1) * (text.count + 1)
     }
 
     /// Returns, for each length from 0 to `characters.count`, whether the prefix of that length
-    /// matches `tokens`. It tracks the set of positions each token can end at, so it takes
-    /// tokens times characters steps; trying each prefix with `matches` took that per prefix.
+    /// matches `tokens`. It tracks the set of positions each token can end at, so the whole
+    /// call takes tokens times characters steps, as one call of `matches` does.
     private static func matchingPrefixes(of characters: [Character], tokens: [Token], separator: Character?) -> [Bool] {
         let count = characters.count
         var active = [Bool](repeating: false, count: count + 1)

@@ -18,13 +18,13 @@ public struct VariableExpander: Sendable {
         self.escape = escape
     }
 
-    /// The longest text one expansion may produce, in UTF-8 bytes. Linux rejects any argument
-    /// or environment string over 128 KiB (MAX_ARG_STRLEN), so no RUN step could use more,
-    /// and a Dockerfile that repeats `ENV A=$A$A` would otherwise double A on every line.
+    /// The maximum length of one expanded text, in UTF-8 bytes. Linux rejects any argument or
+    /// environment string over 128 KiB (MAX_ARG_STRLEN), so no RUN step could use more. Without
+    /// the bound, a Dockerfile that repeats `ENV A=$A$A` doubles A on every line.
     public static let maximumLength = 1 << 20
 
-    /// The most steps a `${V#p}` or `${V%p}` match may take: pattern length times value length.
-    /// Without a bound, a long pattern against a 1 MiB value could run for hours.
+    /// The maximum number of steps of one `${V#p}` or `${V%p}` match, pattern length times value
+    /// length. A 1,000-character pattern on a 1 MiB value would otherwise take a billion steps.
     public static let maximumMatchingCost = 1 << 26
 
     /// Expands `text` into one word: quotes removed, whitespace kept. ENV, LABEL, ARG, COPY,
