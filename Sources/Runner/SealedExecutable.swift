@@ -12,6 +12,9 @@ import OCI
 /// a handle on it, which a container process can keep and write through once no process runs
 /// the file any more (runc's CVE-2019-5736). A copy in a memfd with write seals is no such
 /// handle: the container may read it, but writes fail and the host file stays out of reach.
+///
+/// NOTE: a kernel with vm.memfd_noexec=2 refuses executable memfds, and crib then fails to
+/// start any container with an error naming the copy, rather than run from the host's file.
 enum SealedExecutable {
     private static let lock = NSLock()
     private static var copies: [String: Int32] = [:]
