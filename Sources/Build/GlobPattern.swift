@@ -114,16 +114,78 @@ public struct GlobPattern: Hashable, Sendable, CustomStringConvertible {
 
     /// Returns the shortest or longest prefix of `text` that the pattern matches, for `${VAR#p}`.
     func matchingPrefixLength(of text: String, longest: Bool) -> Int? {
-        let characters = Array(text)
-        let lengths = longest ? Array((0...characters.count).reversed()) : Array(0...characters.count)
-        return lengths.first { matches(String(characters[..<$0])) }
+        let ends = Self.matchingPrefixes(of: Array(text), tokens: tokens, separator: separator)
+        return longest ? ends.lastIndex(of: true) : ends.firstIndex(of: true)
     }
 
     /// Returns the shortest or longest suffix of `text` that the pattern matches, for `${VAR%p}`.
     func matchingSuffixLength(of text: String, longest: Bool) -> Int? {
-        let characters = Array(text)
-        let lengths = longest ? Array((0...characters.count).reversed()) : Array(0...characters.count)
-        return lengths.first { matches(String(characters[(characters.count - $0)...])) }
+        // A suffix of the text matches the pattern exactly when the reversed suffix matches the
+        // reversed pattern, which holds for every token but `**` before more text.
+        guard !tokens.contains(.directories) else {
+            let characters = Array(text)
+            let lengths = longest ? Array((0...characters.count).reversed()) : Array(0...characters.count)
+            return lengths.first { matches(String(characters[(characters.count - $0)...])) }
+        }
+        let ends = Self.matchingPrefixes(of: Array(text.reversed()), tokens: tokens.reversed(), separator: separator)
+        return longest ? ends.lastIndex(of: true) : ends.firstIndex(of: true)
+    }
+
+    /// Returns the number of steps a prefix or suffix match on `text` takes, because it keeps
+    /// one flag per position of `text` for each token.
+    func matchingCost(of text: String) -> Int {
+        (tokens.count + 1) * (text.count + 1)
+    }
+
+    /// Returns, for each length from 0 to `characters.count`, whether the prefix of that length
+    /// matches `tokens`. It tracks the set of positions each token can end at, so the whole
+    /// call takes tokens times characters steps, as one call of `matches` does.
+    private static func matchingPrefixes(of characters: [Character], tokens: [Token], separator: Character?) -> [Bool] {
+        let count = characters.count
+        var active = [Bool](repeating: false, count: count + 1)
+        active[0] = true
+        for token in tokens {
+            var next = [Bool](repeating: false, count: count + 1)
+            switch token {
+            case .literal(let expected):
+                for position in 0..<count where active[position] && characters[position] == expected {
+                    next[position + 1] = true
+                }
+            case .single:
+                for position in 0..<count where active[position] && characters[position] != separator {
+                    next[position + 1] = true
+                }
+            case .characterClass(let negated, let ranges):
+                for position in 0..<count where active[position] {
+                    let inClass = ranges.contains { $0.contains(characters[position]) }
+                    if inClass != negated { next[position + 1] = true }
+                }
+            case .star:
+                // A run of non-separators extends every active position forwards.
+                for position in 0...count {
+                    next[position] = active[position]
+                        || (position > 0 && next[position - 1] && characters[position - 1] != separator)
+                }
+            case .directories:
+                // Nothing, or any text that ends with a separator, after an active position.
+                var seenActive = false
+                for position in 0...count {
+                    if position > 0 {
+                        seenActive = seenActive || active[position - 1]
+                        if seenActive && characters[position - 1] == (separator ?? "/") { next[position] = true }
+                    }
+                    if active[position] { next[position] = true }
+                }
+            case .anything:
+                var seenActive = false
+                for position in 0...count {
+                    seenActive = seenActive || active[position]
+                    next[position] = seenActive
+                }
+            }
+            active = next
+        }
+        return active
     }
 
     // Backtracking matcher. `failed` remembers (token, position) pairs known not to match, so

@@ -18,6 +18,15 @@ public struct VariableExpander: Sendable {
         self.escape = escape
     }
 
+    /// The maximum length of one expanded text, in UTF-8 bytes. Linux rejects any argument or
+    /// environment string over 128 KiB (MAX_ARG_STRLEN), so no RUN step could use more. Without
+    /// the bound, a Dockerfile that repeats `ENV A=$A$A` doubles A on every line.
+    public static let maximumLength = 1 << 20
+
+    /// The maximum number of steps of one `${V#p}` or `${V%p}` match, pattern length times value
+    /// length. A 1,000-character pattern on a 1 MiB value would otherwise take a billion steps.
+    public static let maximumMatchingCost = 1 << 26
+
     /// Expands `text` into one word: quotes removed, whitespace kept. ENV, LABEL, ARG, COPY,
     /// ADD, WORKDIR, USER, VOLUME, STOPSIGNAL and FROM values are expanded this way.
     public func expand(_ text: String, _ variables: [String: String]) throws -> String {
@@ -106,8 +115,14 @@ extension VariableExpander {
         /// Scans until `stop` outside quotes (left unread) or the end of the text.
         mutating func scan(until stop: Character?) throws -> [Piece] {
             var pieces = [Piece]()
+            var length = 0
             while let character = peek {
                 if character == stop { break }
+                // Every round appends exactly one piece: count the previous round's.
+                if let last = pieces.last {
+                    length += last.text.utf8.count
+                    try Self.checkLength(length)
+                }
 
                 if quotesAreLiteral {
                     if character == "$" {
@@ -147,7 +162,14 @@ extension VariableExpander {
                     position += 1
                 }
             }
+            if let last = pieces.last { try Self.checkLength(length + last.text.utf8.count) }
             return pieces
+        }
+
+        static func checkLength(_ length: Int) throws {
+            guard length <= VariableExpander.maximumLength else {
+                throw Failure(description: "the expanded text is longer than \(VariableExpander.maximumLength) bytes")
+            }
         }
 
         private mutating func singleQuoted() throws -> String {
@@ -171,6 +193,7 @@ extension VariableExpander {
                     return text
                 case "$":
                     text += try dollar()
+                    try Self.checkLength(text.utf8.count)
                 case escape:
                     position += 1
                     if let next = peek, next == "\"" || next == "$" || next == escape {
@@ -261,6 +284,10 @@ extension VariableExpander {
                     pattern = try GlobPattern(word, separator: nil, escape: escape)
                 } catch let error as GlobPattern.SyntaxError {
                     throw Failure(description: "invalid pattern \"\(word)\" in ${\(name)\(modifier)…}: \(error.description)")
+                }
+                guard pattern.matchingCost(of: value) <= VariableExpander.maximumMatchingCost else {
+                    throw Failure(
+                        description: "the pattern in ${\(name)\(modifier)…} (\(word.count) characters) is too long to match against a value of \(value.count) characters")
                 }
                 if modifier == "#" {
                     guard let length = pattern.matchingPrefixLength(of: value, longest: longest) else { return value }

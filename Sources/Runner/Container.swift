@@ -271,9 +271,17 @@ public final class Container: @unchecked Sendable {
             envp.forEach { free($0) }
         }
 
+        // The shim runs from a sealed copy, so that no process in the container leads back to
+        // the host's crib or crib-shim binary (see SealedExecutable).
         let program = executable == "/proc/self/exe" ? Self.shimExecutable : executable
+        let sealed: String
+        do {
+            sealed = try SealedExecutable.path(for: program)
+        } catch let error as SystemError {
+            throw RunnerError.io(error)
+        }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, program, &actions, &attributes, argv, envp)
+        let result = posix_spawn(&pid, sealed, &actions, &attributes, argv, envp)
         if result != 0 { throw RunnerError.io(SystemError("spawn", path: program, errno: result)) }
         return pid
     }

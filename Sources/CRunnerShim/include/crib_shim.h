@@ -98,6 +98,10 @@ int crib_pipe_cloexec(int fds[2]);
 /* Returns 1 when path is on a tmpfs, 0 when it is not, -1 with errno when statfs fails. */
 int crib_is_tmpfs(const char *path);
 
+/* Copies the file at path into a close-on-exec memfd sealed against writes and size changes.
+   Returns the memfd, or -1 with errno set. */
+int crib_sealed_copy(const char *path);
+
 /* Writes mount flags by name ("MS_BIND|MS_RDONLY") into buffer. */
 void crib_mount_flag_names(uint64_t flags, char *buffer, size_t size);
 
