@@ -1,4 +1,3 @@
-import CCrypto
 import Foundation
 
 /// A content digest as the OCI image spec defines it ("Digests", `algorithm:encoded`).
@@ -72,25 +71,12 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible, C
     }
 }
 
-/// A streaming SHA-256 through OpenSSL's EVP interface.
+/// A streaming SHA-256 that also counts the bytes it hashed, for blobs, whose descriptors
+/// carry both.
 ///
-/// A value type that owns its EVP context through a reference box, so copies share state;
-/// create one hasher per stream.
-public struct SHA256Hasher: @unchecked Sendable {
-    private final class Context {
-        let pointer: OpaquePointer
-
-        init() {
-            // EVP_MD_CTX_new only fails when memory is exhausted, and then nothing else can go on either.
-            guard let context = EVP_MD_CTX_new() else { preconditionFailure("EVP_MD_CTX_new: out of memory") }
-            EVP_DigestInit_ex(context, EVP_sha256(), nil)
-            pointer = context
-        }
-
-        deinit { EVP_MD_CTX_free(pointer) }
-    }
-
-    private let context = Context()
+/// Copies share one EVP context (see `DigestHasher`), so create one hasher per stream.
+public struct SHA256Hasher: Sendable {
+    private var hasher = DigestHasher(.sha256)
     /// The number of bytes hashed so far.
     public private(set) var count: Int64 = 0
 
@@ -103,17 +89,13 @@ public struct SHA256Hasher: @unchecked Sendable {
     }
 
     public mutating func update(_ buffer: UnsafeRawBufferPointer) {
-        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
-        EVP_DigestUpdate(context.pointer, base, buffer.count)
+        hasher.update(buffer)
         count += Int64(buffer.count)
     }
 
     /// Returns the digest of everything hashed; the hasher must not be used afterwards.
     public func finalize() -> Digest {
-        var bytes = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        EVP_DigestFinal_ex(context.pointer, &bytes, &length)
-        return Digest(algorithm: .sha256, encoded: hexEncoded(bytes[..<Int(length)]))
+        hasher.finalize()
     }
 }
 

@@ -1,8 +1,8 @@
 import CCrypto
 import Foundation
 
-/// A streaming hash through OpenSSL's EVP interface for any `Digest.Algorithm`, for checksums
-/// that name their algorithm. Blob digests use `SHA256Hasher`.
+/// A streaming hash through OpenSSL's EVP interface for any `Digest.Algorithm`. Blob digests
+/// go through `SHA256Hasher`, which wraps this one and counts bytes as well.
 ///
 /// Copies share one EVP context, so create one hasher per stream.
 public struct DigestHasher: @unchecked Sendable {
