@@ -41,26 +41,8 @@ mkdir -p "$scratch/tmp"
 # Without these settings buildah writes to /var/tmp and podman to /run/libpod.
 export TMPDIR=$scratch/tmp
 
-# podman's rootful defaults ask for rlimits this machine refuses, and crun cannot run on its
-# cgroup layout, so runc and lower limits are set. cgroupfs and a file event log replace
-# systemd, which this machine does not run.
-cat >"$scratch/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-tmp_dir = "$scratch/libpod"
-CONF
-cat >"$scratch/storage.conf" <<CONF
-[storage]
-driver = "overlay"
-graphroot = "$scratch/storage"
-runroot = "$scratch/storage-run"
-CONF
-export CONTAINERS_CONF=$scratch/containers.conf
-export CONTAINERS_STORAGE_CONF=$scratch/storage.conf
+. "$here/bench/podman-scratch.sh"
+use_scratch_podman "$scratch"
 
 # The base: busybox-static with its applets linked, as one tar.
 rootfs=$scratch/busybox-rootfs

@@ -95,25 +95,9 @@ SH
 chmod 755 "$work/bin/criu"
 export PATH=$work/bin:$PATH
 
-# podman's rootful defaults ask for rlimits this machine refuses, and crun cannot run on its
-# cgroup layout, so runc and lower limits are set. cgroupfs and a file event log replace
-# systemd. Without tmp_dir and TMPDIR podman writes to /run/libpod and /var/tmp.
-cat >"$work/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-tmp_dir = "$work/libpod"
-CONF
-cat >"$work/storage.conf" <<CONF
-[storage]
-driver = "overlay"
-graphroot = "$work/storage"
-runroot = "$work/storage-run"
-CONF
-export CONTAINERS_CONF=$work/containers.conf CONTAINERS_STORAGE_CONF=$work/storage.conf TMPDIR=$work/tmp
+. bench/podman-scratch.sh
+use_scratch_podman "$work"
+export TMPDIR=$work/tmp
 
 "$crib" --root "$root" import -c 'CMD ["/usr/local/bin/server", "8080"]' "$work/rootfs" server >/dev/null
 "$crib" --root "$root" run --rm server true 2>/dev/null || true  # unpack the layer cache once
