@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Measures cold start and restore to the first HTTP response of the two example applications,
+# Measures cold start and restore to the first HTTP response of the two example applications:
 # pingperf (Open Liberty, self-checkpointed at `applications`) and Tomcat 10 (checkpointed by
-# crib with a trigger), in one run: the four steps take turns, each after a `sync`, and the
+# crib with a trigger). The four steps take turns within one run, each after a `sync`. The
 # medians are printed with restore as a percentage of cold start.
 #
 #   bench/examples.sh [RUNS]        (as root, after scripts/main-job.sh, which builds pingperf)
