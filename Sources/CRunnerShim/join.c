@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,6 +20,11 @@ static const struct {
 void crib_join_namespaces(pid_t pid, int with_user) {
     enum { count = sizeof(namespaces) / sizeof(namespaces[0]) };
     int fds[count];
+
+    /* Until it execs the command, this process holds host descriptors and host memory; as
+       init does, it refuses ptrace and /proc access from the container it is about to enter.
+       execve makes the command dumpable again. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) crib_fail("join", errno, "prctl PR_SET_DUMPABLE");
 
     /* Open every namespace before entering any: once in the container's mount namespace,
        /proc/PID would name a process of the wrong PID namespace. */
