@@ -90,6 +90,7 @@ extension BuildExecutor {
                 sources: paths, destination: copy.destination, destinationIsDirectory: copy.destinationIsDirectory,
                 keepingParents: copy.parents, isDirectoryInImage: view.isDirectory)
         }
+        items = items.map { $0.placed(at: view.placement(of: $0.destination)) }
 
         // podman writes file: for a single named file and dir: for anything else.
         let singleFile = paths.count + heredocs.count + urls.count == 1 && items.count <= 1 && items.first?.kind != .directory
@@ -110,7 +111,7 @@ extension BuildExecutor {
                     // Reading through the descriptor's /proc link reopens the very file checked above.
                     let opened = "/proc/self/fd/\(descriptor)"
                     if let archive = try archiveFormat(opened) {
-                        try addArchive(opened, name: item.sourcePath, format: archive, into: copy.destination, writer: writer)
+                        try addArchive(opened, name: item.sourcePath, format: archive, into: view.resolve(copy.destination), writer: writer)
                         continue
                     }
                 }
@@ -122,8 +123,8 @@ extension BuildExecutor {
                 guard let download = downloads[url] else { continue }
                 // As with local files, a destination that is a directory in the image takes the file inside it.
                 let intoDirectory = copy.destinationIsDirectory || view.isDirectory(copy.destination)
-                let destination = intoDirectory
-                    ? LexicalPath.resolve(URLDownload.fileName(of: url), against: copy.destination) : copy.destination
+                let destination = view.placement(
+                    of: intoDirectory ? LexicalPath.resolve(URLDownload.fileName(of: url), against: copy.destination) : copy.destination)
                 let item = CopyItem(
                     sourcePath: download.path, destination: destination, kind: .regularFile(size: download.size), mode: 0o600,
                     mtime: download.lastModified ?? options.timestamp ?? Int64(Date().timeIntervalSince1970))
@@ -132,7 +133,8 @@ extension BuildExecutor {
                 emitted.insert(destination)
             }
             for heredoc in heredocs {
-                let destination = copy.destinationIsDirectory ? LexicalPath.resolve(heredoc.name, against: copy.destination) : copy.destination
+                let destination = view.placement(
+                    of: copy.destinationIsDirectory ? LexicalPath.resolve(heredoc.name, against: copy.destination) : copy.destination)
                 try parents.add(for: destination, to: writer, emitted: &emitted)
                 let bytes = Array(heredoc.content.utf8)
                 let entry = LayerEntry(

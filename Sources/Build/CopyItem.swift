@@ -18,6 +18,11 @@ public struct CopyItem: Hashable, Sendable {
     /// The source's identity when it was selected, for the file digest cache.
     public let identity: FileIdentity?
 
+    /// The same item written at `destination` instead.
+    func placed(at destination: String) -> CopyItem {
+        CopyItem(sourcePath: sourcePath, destination: destination, kind: kind, mode: mode, mtime: mtime, identity: identity)
+    }
+
     public init(sourcePath: String, destination: String, kind: Kind, mode: UInt32, mtime: Int64, identity: FileIdentity? = nil) {
         self.sourcePath = sourcePath
         self.destination = destination

@@ -64,9 +64,23 @@ struct LayerStackView {
         return nil
     }
 
+    /// Whether `path` is a directory in the image once its symlinks are followed, as a COPY
+    /// destination such as /bin, a symlink to usr/bin on merged-/usr systems, must count.
     func isDirectory(_ path: String) -> Bool {
-        guard let status = status(of: path) else { return false }
+        guard let status = status(of: resolve(path)) else { return false }
         return status.st_mode & S_IFMT == S_IFDIR
+    }
+
+    /// Returns where a file written at `path` lands: its parent directory resolved through the
+    /// image's symlinks, the last name kept. A layer entry under a name that is a symlink below
+    /// would turn that name into a directory of its own when the layers are stacked, so an
+    /// entry must name the real directory, as Docker and buildah write it.
+    func placement(of path: String) -> String {
+        let cleaned = LexicalPath.clean(path)
+        guard cleaned != "/" else { return cleaned }
+        let parent = (cleaned as NSString).deletingLastPathComponent
+        let name = (cleaned as NSString).lastPathComponent
+        return LexicalPath.resolve(name, against: resolve(parent))
     }
 
     /// Reads a regular file such as /etc/passwd; nil when the image has none.

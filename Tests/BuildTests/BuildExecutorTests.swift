@@ -190,6 +190,30 @@ struct BuildExecutorTests {
         #expect(uncached.executedSteps == 3)
     }
 
+    /// On merged-/usr bases /bin is a symlink to usr/bin. A COPY below it must write into the
+    /// real directory, or the layer's own bin/ would hide every command when layers stack.
+    @Test func copyThroughSymlinkedDirectory() throws {
+        let fixture = try BuildFixture()
+        try fixture.makeBusyboxImage()
+        try fixture.write("a.txt", "a\n")
+        let dockerfile = """
+            FROM busybox
+            RUN mkdir -p /usr/real && ln -s /usr/real /absolute && ln -s usr/real /relative
+            COPY a.txt /absolute/
+            COPY a.txt /relative/b.txt
+            COPY a.txt /absolute
+            COPY <<EOF /relative/c.txt
+            c
+            EOF
+            RUN ls /usr/real > /listing && test -L /absolute && test -L /relative && cat /absolute/b.txt /relative/c.txt >> /listing
+            """
+        let result = try fixture.build(dockerfile)
+        let layers = result.image.manifest.layers
+        #expect(try fixture.listLayer(layers[2]) == ["drwxr-xr-x 0/0 usr/", "drwxr-xr-x 0/0 usr/real/", "-rw-r--r-- 0/0 usr/real/a.txt"])
+        #expect(try fixture.listLayer(layers[3]).last == "-rw-r--r-- 0/0 usr/real/b.txt")
+        #expect(try fixture.readFile(layers[6], "listing") == "a.txt\nb.txt\nc.txt\na\nc\n")
+    }
+
     @Test func copyOwnershipAndModes() throws {
         let fixture = try BuildFixture()
         try fixture.makeBusyboxImage()
