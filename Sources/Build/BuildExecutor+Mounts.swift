@@ -1,3 +1,4 @@
+import CRunnerShim
 import Foundation
 import Layering
 import OCI
@@ -244,12 +245,29 @@ extension BuildExecutor {
         guard mount.mountsFile else { return }
         // The copy has the mode and owner the mount requests. It lives in a directory that only
         // crib's user can enter, and is removed as soon as the step ends.
-        let directory = try temporaryDirectory("mount-secret")
+        let directory = try secretDirectory()
         prepared.temporaryPaths.append(directory)
         try checkSyscall("chmod", path: directory) { chmod(directory, 0o700) }
         let file = directory + "/secret"
         try createOwnedItem(
             file, mode: mount.mode, uid: mount.uid, gid: mount.gid, for: mount, at: location, data: value)
         prepared.mounts.append(ContainerSpec.Mount(.bind(source: file), destination: mount.target, readOnly: true))
+    }
+
+    /// Returns a new directory for one secret's copy, on the /dev/shm tmpfs when there is one,
+    /// so that the value never reaches a disk.
+    ///
+    /// NOTE: when crib is killed during the step, the copy stays in /dev/shm, readable by
+    /// crib's user only, until the machine restarts; a copy in the store's tmp/ instead would
+    /// be on disk until the next crib command removes it.
+    func secretDirectory() throws -> String {
+        let base = "/dev/shm"
+        guard crib_is_tmpfs(base) == 1 else {
+            return try temporaryDirectory("mount-secret")
+        }
+        let path = base + "/crib-secret-\(UUID().uuidString)"
+        try checkSyscall("create directory", path: path) { mkdir(path, 0o700) }
+        temporaryPaths.append(path)
+        return path
     }
 }

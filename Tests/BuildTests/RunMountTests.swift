@@ -184,7 +184,9 @@ struct RunMountTests {
             RUN --mount=type=secret,id=token wc -c < /run/secrets/token > /length.txt && stat -c '%a %u %g' /run/secrets/token > /mode.txt
             RUN --mount=type=secret,id=token,env=TOKEN,uid=1000,mode=0440,target=/etc/token echo ${#TOKEN} > /length2.txt && stat -c '%a %u' /etc/token > /mode2.txt
             RUN --mount=type=secret,id=absent test ! -e /run/secrets/absent && echo skipped > /absent.txt
+            RUN --mount=type=secret,id=token grep -c ' /run/secrets/token .* - tmpfs ' /proc/self/mountinfo > /on-tmpfs.txt
             """
+        let shmBefore = Set(try FileManager.default.contentsOfDirectory(atPath: "/dev/shm").filter { $0.hasPrefix("crib-secret-") })
         let result = try fixture.build(dockerfile, secrets: [secret])
         let layers = result.image.manifest.layers
         // The Dockerfile never spells the value, so that finding it in a blob means a leak.
@@ -195,6 +197,10 @@ struct RunMountTests {
         #expect(try fixture.readFile(layers[2], "length2.txt") == "12\n")
         #expect(try fixture.readFile(layers[2], "mode2.txt") == "440 1000\n")
         #expect(try fixture.readFile(layers[3], "absent.txt") == "skipped\n")
+        // The copy lives on a tmpfs, never on the store's disk, and is gone after the step.
+        #expect(try fixture.readFile(layers[4], "on-tmpfs.txt") == "1\n")
+        let shmAfter = Set(try FileManager.default.contentsOfDirectory(atPath: "/dev/shm").filter { $0.hasPrefix("crib-secret-") })
+        #expect(shmAfter.subtracting(shmBefore).isEmpty, "\(shmAfter)")
 
         // The value is in no blob of the store: layers, config and manifest.
         let blobs = fixture.root.store + "/blobs/sha256"
