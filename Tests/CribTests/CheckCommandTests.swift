@@ -25,7 +25,7 @@ struct CheckCommandTests {
         let result = try fixture.crib(["check"])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.hasPrefix("checked 3 blobs ("), "\(result.stdout)")
-        #expect(result.stdout.hasSuffix(" and 1 images: no problems\n"), "\(result.stdout)")
+        #expect(result.stdout.hasSuffix(" and 1 image: no problems\n"), "\(result.stdout)")
 
         let json = try fixture.crib(["check", "--format", "json"])
         #expect(json.status == 0)
@@ -54,6 +54,7 @@ struct CheckCommandTests {
         #expect(check.stdout.contains("corrupt blob \(layer): content hashes to \(actual)\n"), "\(check.stdout)")
         #expect(check.stdout.contains("damaged image localhost/hello:latest: layer \(layer) is corrupt\n"), "\(check.stdout)")
         #expect(FileManager.default.fileExists(atPath: path), "check without --repair removed the blob")
+        #expect(check.stdout.contains("2 problems\nrun crib check --repair to remove what cannot be trusted"), "\(check.stdout)")
 
         let repair = try fixture.crib(["check", "--repair"])
         #expect(repair.status == 1)

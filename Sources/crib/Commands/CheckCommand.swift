@@ -53,8 +53,13 @@ struct CheckCommand: Command {
         case .table:
             for problem in report.problems { print(problem) }
             let removed = report.problems.filter(\.removed).count
-            let outcome = report.isSound ? "no problems" : "\(report.problems.count) problems" + (repair ? ", \(removed) removed" : "")
-            print("checked \(report.checkedBlobs) blobs (\(Formatting.size(report.checkedBytes))) and \(report.checkedImages) images: \(outcome)")
+            let count = report.problems.count
+            let outcome = report.isSound ? "no problems" : "\(count) \(count == 1 ? "problem" : "problems")" + (repair ? ", \(removed) removed" : "")
+            let images = report.checkedImages == 1 ? "image" : "images"
+            print("checked \(report.checkedBlobs) blobs (\(Formatting.size(report.checkedBytes))) and \(report.checkedImages) \(images): \(outcome)")
+            if !report.isSound && !repair {
+                print("run crib check --repair to remove what cannot be trusted; unused layers and blobs also go with crib prune")
+            }
         }
         return report.isSound ? 0 : 1
     }
