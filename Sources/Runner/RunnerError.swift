@@ -11,7 +11,8 @@ public enum RunnerError: Error, CustomStringConvertible, Sendable {
     case invalidOption(String, value: String, reason: String)
     case invalidSeccompProfile(path: String, reason: String)
     case seccompFailed(operation: String, syscall: String?, errno: Int32)
-    case userNotFound(String, rootfs: String)
+    case userNotFound(String)
+    case groupNotFound(String)
     case containerNotFound(String)
     case containerRunning(String)
     case nameInUse(String)
@@ -36,8 +37,10 @@ public enum RunnerError: Error, CustomStringConvertible, Sendable {
         case .seccompFailed(let operation, let syscall, let errno):
             let subject = syscall.map { " for \($0)" } ?? ""
             return "failed to \(operation)\(subject): \(String(cString: strerror(errno))) (errno \(errno))"
-        case .userNotFound(let user, let rootfs):
-            return "failed to find user \"\(user)\" in /etc/passwd of \(rootfs)"
+        case .userNotFound(let user):
+            return "failed to find user \"\(user)\" in the container's /etc/passwd"
+        case .groupNotFound(let group):
+            return "failed to find group \"\(group)\" in the container's /etc/group"
         case .containerNotFound(let name):
             return "container not found: \(name)"
         case .containerRunning(let name):

@@ -27,10 +27,7 @@ public struct UserResolver: Sendable {
 
     let users: [PasswdEntry]
     let groups: [GroupEntry]
-    /// The directory the files came from, for error messages.
-    let origin: String
-
-    public init(passwd: String, group: String, origin: String) {
+    public init(passwd: String, group: String) {
         users = passwd.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: ":", omittingEmptySubsequences: false)
             guard fields.count >= 7, let uid = UInt32(fields[2]), let gid = UInt32(fields[3]) else { return nil }
@@ -42,7 +39,6 @@ public struct UserResolver: Sendable {
             let members = fields[3].split(separator: ",").map(String.init)
             return GroupEntry(name: String(fields[0]), gid: gid, members: members)
         }
-        self.origin = origin
     }
 
     /// Reads /etc/passwd and /etc/group from the first of `directories` (upper layers first)
@@ -61,8 +57,7 @@ public struct UserResolver: Sendable {
             return nil
         }
         return UserResolver(
-            passwd: read("/etc/passwd") ?? "", group: read("/etc/group") ?? "",
-            origin: directories.first ?? "the image")
+            passwd: read("/etc/passwd") ?? "", group: read("/etc/group") ?? "")
     }
 
     public func resolve(_ specification: String) throws -> ResolvedUser {
@@ -80,7 +75,7 @@ public struct UserResolver: Sendable {
         } else if let uid = UInt32(userPart) {
             resolved = ResolvedUser(uid: uid, gid: 0, supplementaryGroups: [], home: "/")
         } else {
-            throw RunnerError.userNotFound(userPart, rootfs: origin)
+            throw RunnerError.userNotFound(userPart)
         }
 
         if let groupPart, !groupPart.isEmpty {
@@ -89,7 +84,7 @@ public struct UserResolver: Sendable {
             } else if let gid = UInt32(groupPart) {
                 resolved.gid = gid
             } else {
-                throw RunnerError.userNotFound(specification, rootfs: origin)
+                throw RunnerError.groupNotFound(groupPart)
             }
             // An explicit group replaces the user's own groups, as in Docker.
             resolved.supplementaryGroups = []
