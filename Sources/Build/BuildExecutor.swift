@@ -189,7 +189,13 @@ public final class BuildExecutor {
         }
 
         let image: StoredImage
-        if case .store(let name) = transport {
+        if case .registry(let registryReference) = transport, let stored = try? store.image(registryReference.description),
+            Platform(architecture: stored.config.architecture, os: stored.config.os, variant: stored.config.variant).matches(platform)
+        {
+            // As podman's default pull policy ("missing"): a registry image already in the store
+            // under its name is used as it is, without asking the registry.
+            image = stored
+        } else if case .store(let name) = transport {
             do {
                 image = try store.image(name)
             } catch OCIError.imageNotFound {
@@ -200,7 +206,11 @@ public final class BuildExecutor {
         } else {
             progress("Copying \(reference) into the store")
             let endpoints = TransferEndpoints(store: store, log: log, registryConfiguration: options.registryConfiguration)
-            let destination = StoreImageDestination(store: store, names: [])
+            // A registry image keeps its name, as after podman pull, so that later builds find
+            // it in the store and prune keeps it. Archives and layouts give no name to keep.
+            var names = [String]()
+            if case .registry(let registryReference) = transport { names = [registryReference.description] }
+            let destination = StoreImageDestination(store: store, names: names)
             do {
                 try ImageCopier(log: log).copy(from: try endpoints.source(transport), to: destination, platform: platform)
             } catch let error as OCIError {

@@ -576,3 +576,31 @@ extension RegistryTests {
         #expect(pushed.stderr.contains("hint: the registry seems to speak plain HTTP; add --tls-verify=false"), "\(pushed.stderr)")
     }
 }
+
+extension RegistryTests {
+    /// `FROM docker://…` copies the base into the store under its name, as podman pull would,
+    /// so that prune keeps it and the next build finds it without the registry.
+    @Test func buildFromRegistryKeepsBaseName() throws {
+        let fixture = try TransferFixture()
+        defer { fixture.cleanup() }
+        let registry = try RegistryFixture()
+        defer { registry.stop() }
+        try fixture.makeImage("base:1", layers: [(["etc/message": "from the registry\n"], gzip: true)])
+        let reference = "\(registry.host)/base:1"
+        #expect(try fixture.crib(["push", "--tls-verify=false", "base:1", reference]).status == 0)
+
+        let otherRoot = fixture.directory + "/builder"
+        let context = fixture.directory + "/context"
+        try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
+        try "FROM docker://\(reference)\nLABEL built=yes\n".write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+        let built = try fixture.crib(["build", "--tls-verify=false", "-t", "app", context], root: otherRoot)
+        #expect(built.status == 0, "\(built.stderr)")
+
+        #expect(try fixture.crib(["prune"], root: otherRoot).status == 0)
+        let base = try fixture.crib(["inspect", reference], root: otherRoot)
+        #expect(base.status == 0, "the base lost its name or was pruned: \(base.stderr)")
+        registry.stop()
+        let again = try fixture.crib(["build", "-t", "app2", context], root: otherRoot)
+        #expect(again.status == 0, "\(again.stderr)")
+    }
+}
