@@ -94,6 +94,13 @@ struct BuildCommandTests {
         #expect(inspect.status == 0)
         #expect(inspect.stdout.contains("COPY file:"), "\(inspect.stdout)")
 
+        // `build -` has no context at all: a COPY finds nothing.
+        let noContext = try fixture.crib(["build", "-q", "-t", "no-context", "-"], input: Data("FROM base\nLABEL a=b\n".utf8))
+        #expect(noContext.status == 0, "\(noContext.stderr)")
+        let copying = try fixture.crib(["build", "-"], input: Data("FROM base\nCOPY file.txt /\n".utf8))
+        #expect(copying.status == 125)
+        #expect(copying.stderr.contains("<stdin>:2:"), "\(copying.stderr)")
+
         let broken = try fixture.crib(["build", "-f", "-", fixture.scratch], input: Data("FROM base\nBOGUS x\n".utf8))
         #expect(broken.status == 125)
         #expect(broken.stderr.contains("crib: <stdin>:2: unknown instruction \"BOGUS\""), "\(broken.stderr)")

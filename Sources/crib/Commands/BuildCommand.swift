@@ -118,7 +118,24 @@ struct BuildCommand: Command {
     }
 
     func run() throws -> Int32 {
-        let buildContext = try BuildContext(directory: context, file: file)
+        // `podman build -` reads the Dockerfile from standard input and builds without a
+        // context, so COPY has nothing to copy from; an empty directory stands in for it.
+        var directory = context
+        var dockerfile = file
+        var emptyContext: String?
+        if context == "-" {
+            guard file == nil || file == "-" else {
+                throw UsageError("build - reads the Dockerfile from standard input; -f cannot name another", command: Self.name)
+            }
+            let path = FileManager.default.temporaryDirectory.path + "/crib-empty-context-\(UUID().uuidString)"
+            try checkSyscall("create directory", path: path) { mkdir(path, 0o700) }
+            emptyContext = path
+            directory = path
+            dockerfile = "-"
+        }
+        defer { if let emptyContext { rmdir(emptyContext) } }
+
+        let buildContext = try BuildContext(directory: directory, file: dockerfile)
         return dryRun ? try printPlan(buildContext) : try build(buildContext)
     }
 
