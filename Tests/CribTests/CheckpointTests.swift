@@ -185,8 +185,8 @@ struct CheckpointTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         chmod(directory, 0o755)
         let shim = (CribFixture.binary as NSString).deletingLastPathComponent + "/crib-shim"
-        try FileManager.default.copyItem(atPath: CribFixture.binary, toPath: directory + "/crib")
-        try FileManager.default.copyItem(atPath: shim, toPath: directory + "/crib-shim")
+        try CribFixture.copyExecutable(CribFixture.binary, to: directory + "/crib")
+        try CribFixture.copyExecutable(shim, to: directory + "/crib-shim")
         // Another user who may write the shim could run code as crib's user (often root).
         chmod(directory + "/crib-shim", 0o775)
 

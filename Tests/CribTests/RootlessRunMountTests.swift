@@ -38,7 +38,7 @@ struct RootlessRunMountTests {
             RUN --mount=type=cache,target=/cache echo run >> /cache/log && wc -l < /cache/log > /count.txt
             RUN --mount=type=secret,id=token wc -c < /run/secrets/token > /length.txt && stat -c '%a %u' /run/secrets/token > /mode.txt
             """.write(toFile: home + "/context/Dockerfile", atomically: false, encoding: .utf8)
-        try manager.copyItem(atPath: CribFixture.binary, toPath: home + "/crib")
+        try CribFixture.copyExecutable(CribFixture.binary, to: home + "/crib")
         try CheckpointFixture.run("/bin/chown", ["-R", "\(user):\(user)", home])
 
         func asUser(_ arguments: [String]) throws -> CribFixture.Result {

@@ -33,6 +33,26 @@ final class CribFixture {
         return packageRoot.path + "/.build/debug/crib"
     }
 
+    /// Copies the program at `source` to `destination` with mode 0755 through a close-on-exec
+    /// descriptor. Foundation's copy leaves its descriptor inheritable, and a process that
+    /// another test spawns meanwhile keeps it open past its own exec, so that executing the
+    /// copy fails with ETXTBSY ("Text file busy") for as long as that process runs.
+    static func copyExecutable(_ source: String, to destination: String) throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: source))
+        let descriptor = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o755)
+        guard descriptor >= 0 else { throw FixtureError.copyFailed(path: destination, errno: errno) }
+        defer { close(descriptor) }
+        try data.withUnsafeBytes { buffer in
+            guard let base = buffer.baseAddress else { return }
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(descriptor, base + offset, buffer.count - offset)
+                guard written > 0 else { throw FixtureError.copyFailed(path: destination, errno: errno) }
+                offset += written
+            }
+        }
+    }
+
     /// Runs `crib --root ROOT ARGUMENTS…` and waits for it.
     @discardableResult
     func crib(_ arguments: [String], environment: [String: String] = [:], input: Data? = nil) throws -> Result {
@@ -83,5 +103,6 @@ final class CribFixture {
 
     enum FixtureError: Error {
         case missingTool(String)
+        case copyFailed(path: String, errno: Int32)
     }
 }

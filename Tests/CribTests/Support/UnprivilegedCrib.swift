@@ -20,7 +20,7 @@ struct UnprivilegedCrib {
         home = "/home/\(Self.user)/crib-checkpoint-test-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         let binary = home + "/crib"
-        try FileManager.default.copyItem(atPath: CribFixture.binary, toPath: binary)
+        try CribFixture.copyExecutable(CribFixture.binary, to: binary)
         command = ["/usr/sbin/runuser", "-u", Self.user, "--", "env", "HOME=/home/\(Self.user)", binary, "--root", home + "/root"]
         for image in images {
             let archive = home + "/\(image).tar"
