@@ -149,7 +149,7 @@ extension BuildExecutor {
     /// The error names the Dockerfile line and states that no stage has that name either.
     func sourceImage(_ reference: String, keyword: String, at location: SourceLocation) throws -> StoredImage {
         do {
-            return try baseImage(reference, platform: buildOptions.platform)
+            return try baseImage(reference, platform: buildOptions.platform, explicit: buildOptions.platformIsExplicit)
         } catch BuildError.imageUnavailable(let name, let reason) {
             throw BuildError.invalidInstruction(
                 location, "\(keyword) --from=\(reference): no stage before this one is named \(name), and image \(name): \(reason)")

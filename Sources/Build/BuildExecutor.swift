@@ -108,7 +108,8 @@ public final class BuildExecutor {
         }
         let plan = try BuildPlanner(dockerfile: context.dockerfile, options: buildOptions) { [unowned self] reference, platform in
             let picked = try platform.map { try Platform(parsing: $0) } ?? self.buildOptions.platform
-            return ImageSettings(try self.baseImage(reference, platform: picked).config)
+            let explicit = platform != nil || self.buildOptions.platformIsExplicit
+            return ImageSettings(try self.baseImage(reference, platform: picked, explicit: explicit).config)
         }.plan()
         if !plan.unusedBuildArgs.isEmpty {
             log.log(.warning, "build args not used by any ARG: \(plan.unusedBuildArgs.joined(separator: ", "))")
@@ -178,7 +179,7 @@ public final class BuildExecutor {
     ///
     /// - Throws: `BuildError.imageUnavailable` when the image is missing or is not for
     ///   `platform`, without a location, which callers add.
-    func baseImage(_ reference: String, platform: Platform) throws -> StoredImage {
+    func baseImage(_ reference: String, platform: Platform, explicit: Bool = true) throws -> StoredImage {
         let cacheName = "\(reference) \(platform)"
         if let image = images[cacheName] { return image }
         let transport: TransportReference
@@ -227,8 +228,13 @@ public final class BuildExecutor {
         let config = image.config
         let found = Platform(architecture: config.architecture, os: config.os, variant: config.variant)
         if !config.architecture.isEmpty, !found.matches(platform) {
-            throw BuildError.imageUnavailable(
-                reference, reason: "the image is for \(found), not \(platform); name a source that has \(platform)")
+            // A store image has one platform and nothing else to pick from; podman builds on it
+            // with a warning unless a platform was asked for.
+            guard !explicit, case .store = transport else {
+                throw BuildError.imageUnavailable(
+                    reference, reason: "the image is for \(found), not \(platform); name a source that has \(platform)")
+            }
+            log.log(.warning, "image \(reference) is for \(found), not \(platform); using it, so RUN steps may fail to execute")
         }
         images[cacheName] = image
         return image
@@ -256,7 +262,8 @@ public final class BuildExecutor {
             state = ImageState(layers: [], diffIDs: [], history: [], key: BuildCache.baseKey(base: "scratch", layerSettings: layerSettings))
         case .image(let reference):
             // The planner resolved this base already, so the lookup hits the images seen.
-            let image = try baseImage(reference, platform: try platform(of: stage))
+            let image = try baseImage(
+                reference, platform: try platform(of: stage), explicit: stage.platform != nil || buildOptions.platformIsExplicit)
             state = ImageState(
                 layers: image.manifest.layers, diffIDs: image.config.rootfs.diffIDs, history: image.config.history ?? [],
                 key: BuildCache.baseKey(base: image.digest.description, layerSettings: layerSettings))

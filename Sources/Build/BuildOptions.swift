@@ -13,15 +13,19 @@ public struct BuildOptions: Hashable, Sendable {
     /// The platform the image is built for (`--platform`): FROM without `--platform` picks it
     /// from an index, and the TARGET* ARGs name it.
     public var platform: Platform
+    /// Whether `--platform` was given. Without it, a local base image of another platform is
+    /// used with a warning, as podman does, instead of failing the build.
+    public var platformIsExplicit: Bool
 
     public init(
         buildArgs: [String: String] = [:], target: String? = nil, labels: [String: String] = [:],
-        network: String? = nil, platform: Platform = .current
+        network: String? = nil, platform: Platform = .current, platformIsExplicit: Bool = false
     ) {
         self.buildArgs = buildArgs
         self.target = target
         self.labels = labels
         self.network = network
         self.platform = platform
+        self.platformIsExplicit = platformIsExplicit
     }
 }

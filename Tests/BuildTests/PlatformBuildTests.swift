@@ -111,6 +111,25 @@ struct PlatformBuildTests {
         }
     }
 
+    /// Without any platform asked for, a store image of another platform is used, as podman
+    /// does; with `--platform` or FROM `--platform` it is an error.
+    @Test func foreignStoreImageUsedUnlessPlatformGiven() throws {
+        let fixture = try BuildFixture()
+        try fixture.makeBusyboxImage()
+        let foreign = Platform(architecture: "riscv64", os: "linux")
+
+        let implicit = try fixture.build("FROM busybox\nLABEL built=yes\n", options: BuildOptions(platform: foreign))
+        #expect(implicit.image.config.config?.labels?["built"] == "yes")
+
+        do {
+            _ = try fixture.build(
+                "FROM busybox\nLABEL built=yes\n", tags: ["explicit"], options: BuildOptions(platform: foreign, platformIsExplicit: true))
+            Issue.record("the build with --platform succeeded on an image of another platform")
+        } catch {
+            #expect("\(error)".contains("not linux/riscv64"), "\(error)")
+        }
+    }
+
     @Test func platformArgsReachRun() throws {
         let fixture = try BuildFixture()
         try fixture.makeBusyboxImage()

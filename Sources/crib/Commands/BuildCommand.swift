@@ -109,7 +109,8 @@ struct BuildCommand: Command {
             }
         }
         buildOptions = BuildOptions(
-            buildArgs: buildArgs, target: arguments.value("target"), labels: labels, network: network, platform: platform)
+            buildArgs: buildArgs, target: arguments.value("target"), labels: labels, network: network, platform: platform,
+            platformIsExplicit: arguments.value("platform") != nil)
     }
 
     static func split(_ argument: String) -> (String, String?) {
