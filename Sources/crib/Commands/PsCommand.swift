@@ -44,6 +44,10 @@ struct PsCommand: Command {
                 status = "Up"
             } else if let code = record.exitCode {
                 status = "Exited (\(code))"
+            } else if record.state == .running {
+                // The crib that ran it was killed, and the container died with it, so no exit
+                // status was recorded.
+                status = "Exited"
             } else {
                 status = "Created"
             }
