@@ -258,8 +258,8 @@ extension BuildExecutor {
     /// so that the value never reaches a disk.
     ///
     /// NOTE: when crib is killed during the step, the copy stays in /dev/shm, readable by
-    /// crib's user only, until the machine restarts; a copy in the store's tmp/ instead would
-    /// be on disk until the next crib command removes it.
+    /// crib's user only, until the machine restarts. A copy in the store's tmp/ would instead
+    /// stay on disk until the next crib command removed it.
     func secretDirectory() throws -> String {
         let base = "/dev/shm"
         guard crib_is_tmpfs(base) == 1 else {

@@ -98,7 +98,7 @@ extension BuildExecutor {
 
         // NOTE: without root, the upper directory is read from outside the container's user
         // namespace, so a directory the step left to a subordinate id with mode 0700 cannot be
-        // read and the step fails; reading it from inside the namespace would need the diff to
+        // read and the step fails. Reading it from inside the namespace would need the diff to
         // run in a child process there.
         let diffID = try Self.locatingErrors(of: step) {
             try writeLayer(key: key, createdBy: HistoryText.run(step.summary), state: &state) { writer in

@@ -21,7 +21,7 @@ void crib_join_namespaces(pid_t pid, int with_user) {
     enum { count = sizeof(namespaces) / sizeof(namespaces[0]) };
     int fds[count];
 
-    /* Until it execs the command, this process holds host descriptors and host memory; as
+    /* Until it execs the command, this process has host descriptors and host memory open. As
        init does, it refuses ptrace and /proc access from the container it is about to enter.
        execve makes the command dumpable again. */
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) crib_fail("join", errno, "prctl PR_SET_DUMPABLE");

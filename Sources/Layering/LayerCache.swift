@@ -61,7 +61,7 @@ public final class LayerCache {
             }
         } catch {
             try? Self.removeDirectory(staging)
-            // A gzip or digest error from deep in the stream names no layer; say which one.
+            // A gzip or digest error from deep in the stream names no layer, so the error adds it.
             switch error {
             case LayeringError.compression, LayeringError.diffIDMismatch, is OCIError:
                 throw LayeringError.archive(operation: "unpack layer", object: diffID.description, message: "\(error)")

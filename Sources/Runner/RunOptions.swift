@@ -101,8 +101,8 @@ public struct RunOptions: Sendable {
         }
         environment["HOSTNAME"] = hostname
         for entry in self.environment {
-            // The kernel passes any bytes, but a name that is empty or holds a NUL cannot be
-            // looked up by any program, as podman also rejects.
+            // The kernel passes any bytes, but a name that is empty or contains a NUL cannot
+            // be looked up by any program, and podman rejects it too.
             let name = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             guard !name.isEmpty, !name.contains("\0") else {
                 throw RunnerError.invalidOption("--env", value: entry, reason: "the variable name must not be empty")

@@ -67,7 +67,7 @@ extension ContentStore {
             if distinct.count == 1, let found = matches.first { return (found, nil) }
             if distinct.count > 1 {
                 // Loading the same image from a docker and an OCI archive gives two manifests
-                // over one config, so two images can share a whole id; the error lists their names.
+                // over one config, so two images can share a whole id. The error lists their names.
                 let described = matches.map { $0.names.first ?? $0.digest.description }
                 throw OCIError.ambiguousImageID(text, matches: Array(Set(described)).sorted())
             }

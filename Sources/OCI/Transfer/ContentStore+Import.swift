@@ -20,7 +20,7 @@ extension ContentStore {
                 reason: "it lists \(image.manifest.layers.count) layers but its config has \(image.config.rootfs.diffIDs.count) diffIDs")
         }
         // A layer that was in the store already was not copied, so its size was never checked
-        // against this manifest; a wrong size would make every later push or check fail.
+        // against this manifest. A wrong size would make every later push or check fail.
         for layer in image.manifest.layers {
             var status = stat()
             guard stat(blobPath(layer.digest), &status) == 0 else { throw OCIError.blobNotFound(layer.digest) }

@@ -125,7 +125,7 @@ enum Crib {
         }
         switch error {
         case OCIError.connectionFailed(_, _, let underlying) where underlying.contains("wrong version number"):
-            // OpenSSL's text when the server answers the TLS handshake in plain HTTP.
+            // OpenSSL's text when the server replies to the TLS handshake in plain HTTP.
             return "the registry seems to speak plain HTTP; add --tls-verify=false if you trust it"
         case LayeringError.archive(let operation, _, _) where operation == "unpack layer":
             return "a stored blob may be damaged: crib check lists damaged blobs, and crib check --repair removes them"
