@@ -18,7 +18,7 @@ public struct CopyItem: Hashable, Sendable {
     /// The source's identity when it was selected, for the file digest cache.
     public let identity: FileIdentity?
 
-    /// The same item written at `destination` instead.
+    /// Returns the same item, written at `destination` instead.
     func placed(at destination: String) -> CopyItem {
         CopyItem(sourcePath: sourcePath, destination: destination, kind: kind, mode: mode, mtime: mtime, identity: identity)
     }

@@ -32,7 +32,7 @@ struct CreatedMountPoints {
     ///   - targets: the container's mount targets, before symlinks are resolved.
     ///   - view: the image as the container starts from it.
     ///   - workingDirectory: the RUN step's working directory, which stays in the layer even
-    ///     when it only holds a mount point, because WORKDIR creates it.
+    ///     when it contains only a mount point, because WORKDIR creates it.
     init(targets: [String], view: LayerStackView, workingDirectory: String) {
         var missing = Set<String>()
         var parents = [String: Metadata]()

@@ -29,8 +29,8 @@ public enum LayerDiff {
         }
     }
 
-    /// Whether overlayfs marked the upper directory at `path` opaque: it replaced the lower
-    /// directory, whose names it hides.
+    /// Returns whether overlayfs marked the upper directory at `path` opaque, which means it
+    /// replaced the lower directory and hides the names in it.
     public static func isOpaqueDirectory(_ path: String) -> Bool {
         (try? isOpaque(Array(path.utf8))) ?? false
     }

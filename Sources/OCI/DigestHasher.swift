@@ -10,7 +10,7 @@ public struct DigestHasher: @unchecked Sendable {
         let pointer: OpaquePointer
 
         init(_ algorithm: Digest.Algorithm) {
-            // EVP_MD_CTX_new only fails when memory is exhausted, and then nothing else can go on either.
+            // EVP_MD_CTX_new returns nil only when an allocation fails, and crib cannot go on then.
             guard let context = EVP_MD_CTX_new() else { preconditionFailure("EVP_MD_CTX_new: out of memory") }
             let method: OpaquePointer?
             switch algorithm {

@@ -405,10 +405,7 @@ public final class Container: @unchecked Sendable {
     /// current child has exited, as POSIX shells do.
     public func stopOnSignals(grace: TimeInterval) {
         for number in [SIGINT, SIGTERM, SIGHUP] {
-            Foundation.signal(number, SIG_IGN)
-            handledSignals.append(number)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in
+            handleSignal(number) { [weak self] in
                 guard let self else { return }
                 let first = self.exitLock.withLock { () -> Bool in
                     defer { if self.receivedStopSignal == nil { self.receivedStopSignal = number } }
@@ -418,21 +415,25 @@ public final class Container: @unchecked Sendable {
                 guard first else { return }
                 DispatchQueue.global().asyncAfter(deadline: .now() + grace) { [weak self] in self?.signal(SIGKILL) }
             }
-            source.resume()
-            signalSources.append(source)
         }
     }
 
     /// Forwards these signals, sent to crib, to the container's command until it ends.
     public func forwardSignals(_ numbers: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]) {
         for number in numbers {
-            Foundation.signal(number, SIG_IGN)
-            handledSignals.append(number)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in self?.signal(number) }
-            source.resume()
-            signalSources.append(source)
+            handleSignal(number) { [weak self] in self?.signal(number) }
         }
+    }
+
+    /// Runs `handler` for each `number` crib receives until `wait` returns, which restores the
+    /// default action.
+    private func handleSignal(_ number: Int32, _ handler: @escaping () -> Void) {
+        Foundation.signal(number, SIG_IGN)
+        handledSignals.append(number)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler(handler: handler)
+        source.resume()
+        signalSources.append(source)
     }
 
     /// Creates an unconnected TCP socket inside the container's network namespace; connecting

@@ -18,7 +18,7 @@ public struct ContainerStore: Sendable {
     public func create(name: String?, image: String, command: [String], removeOnExit: Bool = false) throws -> ContainerRecord {
         try FileManager.default.createDirectory(atPath: root.containers, withIntermediateDirectories: true)
         // A container that cannot be removed here stays for `crib ps` and `crib prune`, which
-        // try again and report the error; it must not stop this one from starting.
+        // try again and report the error, so that it does not stop this one from starting.
         _ = try? removeAbandoned()
         var bytes = [UInt8](repeating: 0, count: 32)
         guard getentropy(&bytes, bytes.count) == 0 else { throw RunnerError.io(SystemError("getentropy")) }

@@ -123,8 +123,8 @@ struct CheckCommandTests {
             #expect(FileManager.default.fileExists(atPath: directory))
         }
 
-        // Once no one holds it, opening the store removes what a killed process left, so the
-        // check finds nothing and says what was removed.
+        // Once no process uses the store, opening it removes what a killed process left, so the
+        // check finds nothing and reports what was removed.
         let check = try fixture.crib(["check"])
         #expect(check.status == 0, "\(check.stdout)")
         #expect(check.stderr.contains("removed 2 leftovers of interrupted crib processes from \(fixture.root)/tmp"), "\(check.stderr)")

@@ -190,8 +190,8 @@ struct CheckpointTests {
         // Another user who may write the shim could run code as crib's user (often root).
         chmod(directory + "/crib-shim", 0o775)
 
-        // Tests running in parallel fork while the copy's descriptor is still open, and a child
-        // that holds it makes exec fail with ETXTBSY until it execs in turn; try again then.
+        // Tests running in parallel fork while the copy's descriptor is still open. A child that
+        // inherited it makes exec fail with ETXTBSY until that child execs, so the exec is retried.
         var outcome: CribFixture.Result?
         for _ in 0..<50 where outcome == nil {
             do {

@@ -128,7 +128,7 @@ struct ImportCommandTests {
         let sentinel = work + "/outside"
         try sh("mkdir -p \(sentinel)")
         // A symlink to a host directory, then a file whose path goes through it: a tar
-        // written from a real tree never holds this pair.
+        // written from a real tree never contains this pair.
         try sh(
             """
             python3 - <<'PY'

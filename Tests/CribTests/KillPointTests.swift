@@ -277,8 +277,8 @@ struct KillPointTests {
         try loop.expectSound(root, after: "the build after the kill")
     }
 
-    /// Ctrl-C sends SIGINT to crib and, through the terminal, to nothing inside the container,
-    /// whose shell would act on it only after `sleep` ends; crib must stop the step itself.
+    /// Ctrl-C sends SIGINT to crib but to nothing inside the container, whose shell would act
+    /// on it only after `sleep` ends. So crib must stop the step itself.
     @Test func buildInterruptedDuringRunStep() throws {
         let setup = try Setup()
         let token = Self.uniqueToken()

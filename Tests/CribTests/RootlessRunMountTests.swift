@@ -50,8 +50,8 @@ struct RootlessRunMountTests {
         for attempt in 1...2 {
             let built = try asUser(["build", "--no-cache", "--secret", "id=token,src=\(home)/token", "-t", "mounted", home + "/context"])
             #expect(built.status == 0, "crib build: \(built.stderr)")
-            let shown = try asUser(["run", "--rm", "mounted", "cat", "/rw.txt", "/count.txt", "/length.txt", "/mode.txt"])
-            #expect(shown.stdout == "changed\n\(attempt)\n11\n400 0\n", "crib run: \(shown.stderr)")
+            let contents = try asUser(["run", "--rm", "mounted", "cat", "/rw.txt", "/count.txt", "/length.txt", "/mode.txt"])
+            #expect(contents.stdout == "changed\n\(attempt)\n11\n400 0\n", "crib run: \(contents.stderr)")
         }
         #expect(try String(contentsOfFile: home + "/context/src/f.txt", encoding: .utf8) == "from context\n")
     }

@@ -10,19 +10,6 @@ struct TarArchiveTests {
         return path
     }
 
-    private func run(_ path: String, _ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
-    }
-
     @Test func writerOutputReadBackAndByGNUTar() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -42,7 +29,7 @@ struct TarArchiveTests {
         #expect(try reader.read(longName) == Data("long".utf8))
         #expect(try reader.read(veryLong) == Data(repeating: 7, count: 1000))
 
-        let (status, listing) = try run("/bin/tar", ["-tf", path])
+        let (status, listing) = try runTool("tar", ["-tf", path])
         #expect(status == 0, "\(listing)")
         #expect(listing.contains(longName))
         #expect(listing.contains(veryLong))
@@ -60,7 +47,7 @@ struct TarArchiveTests {
 
         for format in ["gnu", "pax", "ustar"] where format != "ustar" {
             let path = directory + "/\(format).tar"
-            let (status, output) = try run("/bin/tar", ["--format=\(format)", "-C", content, "-cf", path, "."])
+            let (status, output) = try runTool("tar", ["--format=\(format)", "-C", content, "-cf", path, "."])
             #expect(status == 0, "\(output)")
             let reader = try TarArchiveReader(path: path)
             #expect(try reader.read(String(repeating: "n", count: 150) + "/file.txt") == Data("payload".utf8))
@@ -88,7 +75,7 @@ struct TarArchiveTests {
         let second = directory + "/b"
         try "first part\n".write(toFile: first, atomically: true, encoding: .utf8)
         try String(repeating: "second part\n", count: 10000).write(toFile: second, atomically: true, encoding: .utf8)
-        #expect(try run("/bin/gzip", [first, second]).0 == 0)
+        #expect(try runTool("gzip", [first, second]).0 == 0)
         let joined =
             try Data(contentsOf: URL(fileURLWithPath: first + ".gz"))
             + Data(contentsOf: URL(fileURLWithPath: second + ".gz"))
@@ -105,7 +92,7 @@ struct TarArchiveTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let file = directory + "/t"
         try String(repeating: "data ", count: 50000).write(toFile: file, atomically: true, encoding: .utf8)
-        #expect(try run("/bin/gzip", [file]).0 == 0)
+        #expect(try runTool("gzip", [file]).0 == 0)
         let data = try Data(contentsOf: URL(fileURLWithPath: file + ".gz"))
         try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: directory + "/cut.gz"))
         #expect(throws: OCIError.self) {

@@ -8,8 +8,8 @@ struct CRIUKerndatCacheTests {
     /// Makes a fresh directory on /dev/shm, the tmpfs the cache lives on.
     private func makeParent() throws -> String {
         var template = Array("/dev/shm/crib-kdat-test.XXXXXX".utf8CString)
-        let made = try #require(mkdtemp(&template), "mkdtemp on /dev/shm failed: errno \(errno)")
-        return String(cString: made)
+        let directory = try #require(mkdtemp(&template), "mkdtemp on /dev/shm failed: errno \(errno)")
+        return String(cString: directory)
     }
 
     @Test func cacheDirectoryIsPrivateOnTmpfs() throws {

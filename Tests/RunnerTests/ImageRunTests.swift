@@ -121,8 +121,8 @@ struct ImageRunTests {
         #expect(left.isEmpty)
     }
 
-    /// `nobody` has no subordinate ids, so crib maps it alone; overlayfs then leaves a
-    /// `work/work` directory of mode 000 that only its owner's chmod makes removable.
+    /// `nobody` has no subordinate ids, so crib maps it alone. overlayfs then leaves a
+    /// `work/work` directory of mode 000, which becomes removable only after its owner's chmod.
     @Test func singleMappingRunRemovesContainer() throws {
         try requireRoot()
         let user = "nobody"

@@ -27,11 +27,11 @@ extension ContentStore {
                 var index = try readIndex()
                 if removeDangling {
                     let named = Set(index.manifests.filter { $0.annotations?[AnnotationKey.refName] != nil }.map(\.digest))
-                    let kept = named.union(keepingImages)
-                    let dangling = index.manifests.filter { !kept.contains($0.digest) }
+                    let retained = named.union(keepingImages)
+                    let dangling = index.manifests.filter { !retained.contains($0.digest) }
                     result.removedImages = dangling.map(\.digest)
                     if !dangling.isEmpty {
-                        index.manifests.removeAll { !kept.contains($0.digest) }
+                        index.manifests.removeAll { !retained.contains($0.digest) }
                         try writeIndex(index)
                     }
                 }

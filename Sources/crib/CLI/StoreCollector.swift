@@ -34,11 +34,11 @@ enum StoreCollector {
             let inUse = Set(try containers.list().compactMap(\.imageDigest))
 
             let removed = Set(images.map(\.digest))
-            let kept = try store.images().filter { image in
+            let remaining = try store.images().filter { image in
                 guard !removed.contains(image.digest) else { return false }
                 return !removeDangling || !image.names.isEmpty || inUse.contains(image.digest)
             }
-            let removedLayers = try layers.removeUnused(keeping: Set(kept.flatMap(\.config.rootfs.diffIDs)))
+            let removedLayers = try layers.removeUnused(keeping: Set(remaining.flatMap(\.config.rootfs.diffIDs)))
 
             for image in images {
                 try store.removeImage(image)

@@ -120,7 +120,7 @@ struct BuildCommand: Command {
 
     func run() throws -> Int32 {
         // `podman build -` reads the Dockerfile from standard input and builds without a
-        // context, so COPY has nothing to copy from; an empty directory serves as the context.
+        // context, so COPY has nothing to copy from. An empty directory serves as the context.
         var directory = context
         var dockerfile = file
         var emptyContext: String?

@@ -23,7 +23,7 @@ func tarArchive(name: String, content: Data) -> Data {
     return archive
 }
 
-/// A ustar header; a size that octal cannot hold goes in base-256, as GNU tar writes it.
+/// Returns a ustar header. A size too large for octal is written in base-256, as GNU tar does.
 func ustarHeader(name: String, size: Int, type: Character) -> Data {
     var header = [UInt8](repeating: 0, count: 512)
     func put(_ text: String, at offset: Int) {
