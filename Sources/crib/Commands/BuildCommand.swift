@@ -5,7 +5,7 @@ import OCI
 struct BuildCommand: Command {
     static let name = "build"
     static let abstract = "Build an image from a Dockerfile"
-    static let usage = "build [OPTIONS] [CONTEXT]"
+    static let usage = "build [OPTIONS] [CONTEXT|-]"
     static let options: [OptionSpec] = [
         .repeated("tag", short: "t", "NAME", help: "name the image NAME[:TAG]; repeatable"),
         .value("file", short: "f", "PATH", help: "read the Dockerfile from PATH, or from standard input for - (default: CONTEXT/Containerfile, then CONTEXT/Dockerfile)"),
@@ -22,7 +22,7 @@ struct BuildCommand: Command {
             help: "give RUN --mount=type=secret,id=ID the file PATH (or env=VARIABLE); repeatable; never stored in the image"),
         .value(
             "platform", "OS/ARCH[/VARIANT]",
-            help: "build for this platform: FROM without --platform picks it from an index, and TARGETPLATFORM, TARGETOS and TARGETARCH name it (default: the host's)"),
+            help: "build for this platform: FROM without --platform picks it from an index, and TARGETPLATFORM, TARGETOS and TARGETARCH name it (default: the host's, and then a local base of another platform is used with a warning)"),
     ] + RegistryOptions.specs
 
     let context: String
